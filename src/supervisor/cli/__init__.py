@@ -1,0 +1,1 @@
+"""Thin typer commands: map options to arguments, call one library function, render."""

@@ -1,0 +1,88 @@
+"""The `supervisor` typer app and its single top-level error handler.
+
+Exit codes: 0 ok, 1 user error (one line, no traceback), 2 reserved for "divergence
+found" (`trace diff`), 3 bug (traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import typer
+
+from supervisor.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USER, SupervisorError
+
+app = typer.Typer(
+    name="supervisor",
+    help=(
+        "Deterministic supervisor for coding-agent loops: reads plans/active/**/plan.md and "
+        "docs/fix_plan.md, picks the next focus, renders the brief, dispatches named "
+        "commands, records attempts, lints claims, diffs traces and drives the loop."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Path | None = typer.Option(
+        None,
+        "-C",
+        "--workspace",
+        help="Start the search for supervisor.yaml here instead of the current directory.",
+        file_okay=False,
+    ),
+) -> None:
+    ctx.obj = {"workspace": workspace}
+
+
+def _register() -> None:
+    # Each command module imports only typer at module level; library code is imported
+    # inside the command body so `supervisor next` never pays for torch or GitPython.
+    from supervisor.cli import next_cmd, status_cmd
+
+    app.command("next")(next_cmd.next_command)
+    app.command("status")(status_cmd.status_command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="supervisor", standalone_mode=False)
+    except SupervisorError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USER
+    except typer.Abort:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, ...
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {exc.format_message()}\n")
+        return EXIT_USER
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        sys.stderr.write("internal error (this is a bug in supervisor; please report it):\n")
+        traceback.print_exc()
+        return EXIT_BUG
+    return int(result) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
