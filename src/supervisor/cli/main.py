@@ -7,7 +7,6 @@ found" (`trace diff`), 3 bug (traceback), 130 interrupted.
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 
 import typer
@@ -78,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception:
+        import traceback
+
         sys.stderr.write("internal error (this is a bug in supervisor; please report it):\n")
         traceback.print_exc()
         return EXIT_BUG

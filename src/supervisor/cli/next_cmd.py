@@ -2,9 +2,53 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from supervisor.cli._common import emit, emit_json, start_dir, warn
 
-def next_command(ctx: typer.Context) -> None:
-    """Pick the next focus and print the brief."""
-    raise NotImplementedError
+
+def next_command(
+    ctx: typer.Context,
+    write: bool = typer.Option(
+        False, "--write", help="Write the brief to the configured path (input.md) atomically."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the brief context as versioned JSON (kind: brief)."
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Print the ranking of every item with the reasons instead."
+    ),
+    focus: str | None = typer.Option(
+        None,
+        "--focus",
+        metavar="ID",
+        help="Work on this item, overriding Active Focus and ranking.",
+    ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Recompute even if no input changed (also SUPERVISOR_NO_CACHE=1)."
+    ),
+) -> None:
+    """Pick the next focus (item, phase, task) and print the brief an agent works from.
+
+    Selection: --focus, else the ledger's Active Focus, else the best eligible item by
+    priority, then status, then ledger order; within it, the plan's first unfinished phase
+    and its first in-progress (else not-started) task. Same workspace, same bytes out.
+    """
+    from supervisor.brief.outputs import next_outputs
+
+    out = next_outputs(start_dir(ctx), focus, use_cache=not no_cache)
+    for w in out.warnings:
+        warn(w)
+    if write:
+        from supervisor.fsio import write_atomic
+
+        write_atomic(out.root / out.brief_path, out.text)
+        sys.stderr.write(f"wrote {out.brief_path} ({out.where})\n")
+    if as_json:
+        emit_json("brief", out.document)
+    elif explain:
+        emit(out.explain)
+    elif not write:
+        emit(out.text)

@@ -1,0 +1,1 @@
+"""Briefs: context (typed), render (strict Jinja), make (select + build), outputs (cache)."""

@@ -1,0 +1,280 @@
+"""``supervisor.yaml`` -> frozen :class:`Config`, found by walking up from a directory.
+
+Unknown keys are collected as warnings (``Config.warnings``); wrong types are ``path:line``
+errors. The command registry is declared and validated here; ``dispatch`` runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from supervisor.errors import ConfigError, choices_hint
+from supervisor.yamlnodes import Node, compose
+
+CONFIG_NAME = "supervisor.yaml"
+PARAM_TYPES = ("int", "float", "choice", "path", "flag", "str")
+BUILTIN_PLACEHOLDERS = ("out", "workspace", "python", "stamp")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Paths:
+    ledger: str = "docs/fix_plan.md"
+    plans: str = "plans/active"
+    templates: str = "templates"
+    brief: str = "input.md"
+    reports: str = "reports"
+    contracts: str = "contracts"
+
+
+@dataclass(frozen=True)
+class Statuses:
+    active: tuple[str, ...] = ("in_progress", "in_planning", "pending", "new", "queued", "open")
+    blocked: tuple[str, ...] = ("blocked", "paused", "on_hold")
+    done: tuple[str, ...] = (
+        "done", "complete", "completed", "implemented", "archived", "resolved", "closed",
+    )  # fmt: skip
+
+    def kind(self, word: str) -> str | None:
+        """``active`` / ``blocked`` / ``done`` for a status word, or None when unknown."""
+        w = word.lower()
+        for name in ("done", "blocked", "active"):
+            if w in (s.lower() for s in getattr(self, name)):
+                return name
+        return None
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    type: str  # one of PARAM_TYPES
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    required: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A named command: an argv template with ``{param}`` placeholders, never a shell line."""
+
+    name: str
+    argv: tuple[str, ...]
+    params: tuple[ParamSpec, ...] = ()
+    help: str = ""
+    env: tuple[tuple[str, str], ...] = ()
+    timeout: float | None = None
+    outputs: tuple[str, ...] = ()
+    line: int = 0
+
+    def param(self, name: str) -> ParamSpec | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path  # the workspace root: the directory holding supervisor.yaml
+    path: Path
+    project: str = "workspace"
+    branch: str = "main"
+    paths: Paths = field(default_factory=Paths)
+    priorities: tuple[str, ...] = ("Critical", "High", "Medium", "Low")
+    statuses: Statuses = field(default_factory=Statuses)
+    stall_window: int = 3
+    default_mode: str = "Parity"
+    stall_mode: str = "Evidence"
+    env: tuple[tuple[str, str], ...] = ()
+    pitfalls: tuple[str, ...] = ()
+    commands: tuple[CommandSpec, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def command(self, name: str) -> CommandSpec | None:
+        return next((c for c in self.commands if c.name == name), None)
+
+    @property
+    def rel_path(self) -> str:
+        return self.path.name
+
+
+def find_config(start: Path) -> Path:
+    """The nearest ``supervisor.yaml`` at or above ``start``."""
+    here = start.resolve()
+    for d in (here, *here.parents):
+        candidate = d / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} found in {here} or any parent directory",
+        hint=f"run inside a workspace, pass -C DIR, or create {CONFIG_NAME} (see README)",
+    )
+
+
+def load_config(start: Path) -> Config:
+    path = find_config(start)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not valid UTF-8 (byte {exc.start})", path=path.name, hint="save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path.name) from None
+    return parse_config(text, path)
+
+
+_TOP = (
+    "version", "project", "branch", "paths", "priorities", "statuses", "selection", "brief",
+    "env", "pitfalls", "commands",
+)  # fmt: skip
+
+
+def parse_config(text: str, path: Path) -> Config:
+    name = path.name
+    root = compose(text, name)
+    if root is None:
+        raise ConfigError(
+            "empty configuration", path=name, line=1, hint="add at least 'version: 1'"
+        )
+    warnings: list[str] = []
+    kw: dict[str, Any] = {}
+    for key, node, line in root.items():
+        if key == "version":
+            if node.int_() != 1:
+                raise node.error("unsupported version", hint="use version: 1")
+        elif key == "project":
+            kw["project"] = node.str_()
+        elif key == "branch":
+            kw["branch"] = node.str_()
+        elif key == "paths":
+            kw["paths"] = Paths(**_known(node, Paths.__dataclass_fields__, warnings, str))
+        elif key == "priorities":
+            kw["priorities"] = _nonempty(node)
+        elif key == "statuses":
+            kw["statuses"] = Statuses(**_known(node, Statuses.__dataclass_fields__, warnings))
+        elif key == "selection":
+            for k, n, ln in node.items():
+                if k == "stall_window":
+                    kw["stall_window"] = n.int_(minimum=1)
+                else:
+                    warnings.append(_unknown(name, ln, k, "selection", ["stall_window"]))
+        elif key == "brief":
+            for k, n, ln in node.items():
+                if k in ("default_mode", "stall_mode"):
+                    kw[k] = n.str_()
+                else:
+                    known = ["default_mode", "stall_mode"]
+                    warnings.append(_unknown(name, ln, k, "brief", known))
+        elif key == "env":
+            kw["env"] = node.str_map()
+        elif key == "pitfalls":
+            kw["pitfalls"] = node.str_list()
+        elif key == "commands":
+            kw["commands"] = tuple(_command(k, n, ln) for k, n, ln in node.items())
+        else:
+            warnings.append(_unknown(name, line, key, "", list(_TOP)))
+    return Config(root=path.parent, path=path, warnings=tuple(warnings), **kw)
+
+
+def _unknown(path: str, line: int, key: str, section: str, known: list[str]) -> str:
+    where = f" in '{section}'" if section else ""
+    return f"{path}:{line}: unknown key '{key}'{where} (ignored) — {choices_hint(known)}"
+
+
+def _nonempty(node: Node) -> tuple[str, ...]:
+    values = node.str_list()
+    if not values:
+        raise node.error("must not be empty")
+    return values
+
+
+def _known(node: Node, fields: Any, warnings: list[str], kind: type = tuple) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, n, ln in node.items():
+        if k not in fields:
+            warnings.append(_unknown(n.path, ln, k, node.where, list(fields)))
+            continue
+        out[k] = n.str_() if kind is str else _nonempty(n)
+    return out
+
+
+def _command(name: str, node: Node, line: int) -> CommandSpec:
+    if not _NAME.match(name):
+        raise node.error(
+            "bad command name", hint="use lowercase letters, digits, '-' or '_' (e.g. trace-spec)"
+        )
+    kw: dict[str, Any] = {"name": name, "line": line}
+    argv_node: Node | None = None
+    for k, n, ln in node.items():
+        if k == "argv":
+            argv_node = n
+            kw["argv"] = n.str_list()
+            if not kw["argv"]:
+                raise n.error("must not be empty")
+        elif k == "help":
+            kw["help"] = n.str_()
+        elif k == "params":
+            kw["params"] = tuple(_param(pk, pn) for pk, pn, _ in n.items())
+        elif k == "env":
+            kw["env"] = n.str_map()
+        elif k == "timeout":
+            kw["timeout"] = n.float_()
+            if kw["timeout"] <= 0:
+                raise n.error("must be a positive number of seconds")
+        elif k == "outputs":
+            kw["outputs"] = n.str_list()
+        else:
+            known = ["argv", "help", "params", "env", "timeout", "outputs"]
+            raise ConfigError(
+                f"unknown key '{k}' in command '{name}'",
+                path=n.path,
+                line=ln,
+                hint=choices_hint(known),
+            )
+    if argv_node is None:
+        raise node.error("missing 'argv'", hint="give the command as a list: argv: [sim, trace]")
+    spec = CommandSpec(**kw)
+    names = {p.name for p in spec.params} | set(BUILTIN_PLACEHOLDERS)
+    for word in spec.argv:
+        for ph in _PLACEHOLDER.findall(word):
+            if ph not in names:
+                raise argv_node.error(
+                    f"placeholder '{{{ph}}}' is not a declared parameter",
+                    hint=f"declare it under params or {choices_hint(sorted(names))}",
+                )
+    return spec
+
+
+def _param(name: str, node: Node) -> ParamSpec:
+    kw: dict[str, Any] = {}
+    if node.kind == "scalar":  # shorthand: `s: int`
+        ptype = node.str_()
+    else:
+        ptype = "str"
+        for k, n, ln in node.items():
+            if k == "type":
+                ptype = n.str_()
+            elif k == "choices":
+                kw["choices"] = tuple(str(c) for c in n.str_list())
+            elif k == "default":
+                kw["default"] = n.value()
+            elif k == "required":
+                kw["required"] = n.bool_()
+            elif k == "help":
+                kw["help"] = n.str_()
+            else:
+                known = ["type", "choices", "default", "required", "help"]
+                raise ConfigError(
+                    f"unknown key '{k}' in parameter '{name}'",
+                    path=n.path,
+                    line=ln,
+                    hint=choices_hint(known),
+                )
+    if ptype not in PARAM_TYPES:
+        raise node.error(f"unknown parameter type '{ptype}'", hint=choices_hint(PARAM_TYPES))
+    if ptype == "choice" and not kw.get("choices"):
+        raise node.error("a choice parameter needs 'choices'")
+    return ParamSpec(name=name, type=ptype, **kw)

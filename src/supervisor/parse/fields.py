@@ -1,0 +1,153 @@
+"""Field bullets (``- Label (qualifier): value``) and small text helpers shared by parsers.
+
+Labels may be bold (``- **Status**: …`` or ``- **Status:** …``), carry a parenthetical
+qualifier that itself contains a colon (``Test Results (2025-09-30 20:00 UTC):``), and values
+may carry notes in parentheses or after an em dash. Matching is on the label prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from supervisor.model import Field, Span
+
+# An item ID: CLI-FLAGS-003, PERF-PYTORCH-005-CUDAGRAPHS, AT‑PARALLEL‑002 (U+2011 hyphens).
+ID_PATTERN = r"[A-Z][A-Z0-9]*(?:[-\u2011][A-Z0-9]+)+"
+# Bare (unbracketed) IDs must be 5+ characters so "A-D" or "B2-B4" are not taken for items.
+ID_RE = re.compile(rf"(?<![A-Za-z0-9-])(?=[A-Z0-9\u2011-]{{5,}}){ID_PATTERN}(?![A-Za-z0-9])")
+BRACKET_ID_RE = re.compile(rf"\[({ID_PATTERN})\]")
+
+_LABEL = r"([A-Za-z][A-Za-z0-9/&'+._ -]{0,60}?)\s*(?:\(([^()\n]{0,160})\))?"
+_BOLD_FIELD = re.compile(rf"^[-*][ \t]+\*\*{_LABEL}\s*(?::\*\*|\*\*\s*:)[ \t]*(.*)$")
+_PLAIN_FIELD = re.compile(rf"^[-*][ \t]+{_LABEL}\s*:(?!//)[ \t]*(.*)$")
+_BACKTICK = re.compile(r"`([^`\n]+)`")
+_PATHLIKE = re.compile(r"^[\w.~$<>{}\-][\w.~$<>{}/,*+\-]*/[\w.~$<>{}/,*+\-]*$|^[\w.\-]+\.\w{1,5}$")
+_BOLD = re.compile(r"\*\*|__")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+def normalize_id(raw: str) -> str:
+    """``AT‑PARALLEL‑002`` (non-breaking hyphens) -> ``AT-PARALLEL-002``."""
+    return raw.replace("\u2011", "-").strip()
+
+
+def plain(text: str) -> str:
+    """Text with bold markers removed and whitespace (NBSP, narrow NBSP) collapsed."""
+    return _SPACES.sub(" ", _BOLD.sub("", text)).strip()
+
+
+def first_word(value: str) -> str:
+    """First word of a status/priority value: ``**done** (archived)`` -> ``done``."""
+    text = plain(value).lstrip("`*_ ")
+    m = re.match(r"[A-Za-z_][A-Za-z0-9_\-]*", text)
+    return m.group(0) if m else ""
+
+
+def match_field(line: str) -> tuple[str, str | None, str] | None:
+    """``(label, qualifier, value)`` when ``line`` is a flush-left field bullet."""
+    if not line or line[0] not in "-*" or len(line) < 3:
+        return None
+    m = _BOLD_FIELD.match(line) or _PLAIN_FIELD.match(line)
+    if not m:
+        return None
+    label = plain(m.group(1))
+    if not label or label[0] == "[":
+        return None
+    return label, m.group(2), m.group(3).strip()
+
+
+def _continues(line: str, prev_blank: bool) -> bool:
+    """Whether a non-field line belongs to the field above it."""
+    if not line.strip():
+        return True
+    if line[0] in " \t":
+        return True
+    if line[0] in "*-+" or line[0].isdigit():
+        return True  # a flush-left bullet that is not a field (e.g. an attempt at indent 0)
+    return not prev_blank  # lazy continuation of a paragraph
+
+
+def scan_fields(
+    lines: Sequence[str], first: int, last: int, path: str, fenced: frozenset[int]
+) -> list[Field]:
+    """Fields among lines ``first..last`` (1-based, inclusive)."""
+    fields: list[Field] = []
+    cur: tuple[str, str | None, str, int] | None = None
+    cur_end = 0
+    prev_blank = False
+
+    def close() -> None:
+        if cur is None:
+            return
+        label, qual, value, start = cur
+        end = cur_end
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        raw = "\n".join(lines[start - 1 : end])
+        fields.append(Field(label, qual, value, raw, Span(path, start, end)))
+
+    for n in range(first, last + 1):
+        line = lines[n - 1]
+        hit = None if n in fenced else match_field(line)
+        if hit is not None:
+            close()
+            cur = (*hit, n)
+            cur_end = n
+        elif cur is not None:
+            if n in fenced or _continues(line, prev_blank):
+                cur_end = n
+            else:
+                close()
+                cur = None
+        prev_blank = not line.strip()
+    close()
+    return fields
+
+
+def field_body(field: Field) -> str:
+    """A field's text: the inline value plus its continuation lines, dedented."""
+    lines = field.raw.split("\n")
+    rest = lines[1:]
+    indents = [len(x) - len(x.lstrip()) for x in rest if x.strip()]
+    cut = min(indents) if indents else 0
+    body = [field.value] + [x[cut:] for x in rest]
+    return "\n".join(body).strip("\n")
+
+
+def find_field(fields: Iterable[Field], label: str) -> Field | None:
+    """First field whose label equals ``label`` (case-insensitive), else the first with it as
+    a prefix (``Plan Reference`` finds ``Plan References``)."""
+    want = label.lower()
+    pool = list(fields)
+    for f in pool:
+        if f.label.lower() == want:
+            return f
+    for f in pool:
+        if f.label.lower().startswith(want):
+            return f
+    return None
+
+
+def backticked(text: str) -> list[str]:
+    return [m.group(1).strip() for m in _BACKTICK.finditer(text)]
+
+
+def paths_in(text: str) -> list[str]:
+    """Path-like tokens in backticks (``reports/…/{a,b}``, ``plans/x/plan.md``), in order."""
+    out: list[str] = []
+    for tok in backticked(text):
+        tok = tok.rstrip(".,;:")
+        if " " not in tok and _PATHLIKE.match(tok) and tok not in out:
+            out.append(tok)
+    return out
+
+
+def ids_in(text: str) -> list[str]:
+    """Item IDs mentioned in ``text`` (normalized, in order, no repeats)."""
+    out: list[str] = []
+    for m in ID_RE.finditer(text):
+        ident = normalize_id(m.group(0))
+        if ident not in out:
+            out.append(ident)
+    return out
