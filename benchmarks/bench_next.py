@@ -1,0 +1,145 @@
+"""`supervisor next` (whole process) against a baseline that imports the same libraries and
+fully parses the same ledger with markdown-it-py, side by side on this machine.
+
+Workspace: the largest corpus ledger (847 KB, fix_plan.b401d45f.md) plus the corpus plans.
+Measured: cold (SUPERVISOR_NO_CACHE=1: parse, select, render) and warm (content-hash cache
+hit), each the median of N runs; plus synthetic ledgers with 1x, 10x and 100x the focus
+item's attempts, to show how cost grows. Results: benchmarks/results/next.json.
+
+    python -m benchmarks.bench_next [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("SUPERVISOR_SHARED", HERE.parent.parent / "shared"))
+CORPUS = SHARED / "corpus" / "nanobragg"
+LEDGER = CORPUS / "ledger" / "fix_plan.b401d45f.md"
+RESULTS = HERE / "results" / "next.json"
+
+BASELINE = """
+import sys
+import typer, yaml, jinja2.sandbox, markdown_it
+text = open(sys.argv[1], encoding="utf-8").read()
+markdown_it.MarkdownIt("commonmark").enable("table").parse(text)
+"""
+
+CONFIG = "version: 1\nbranch: feature/spec-based-2\n"
+
+
+def corpus_workspace(dst: Path, ledger: Path = LEDGER) -> Path:
+    """A workspace made of ``ledger`` plus the corpus's active plans (copies, in ``dst``)."""
+    if not CORPUS.is_dir():
+        raise SystemExit(f"corpus not found at {CORPUS} (set SUPERVISOR_SHARED)")
+    (dst / "docs").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ledger, dst / "docs" / "fix_plan.md")
+    if not (dst / "plans" / "active").exists():
+        shutil.copytree(CORPUS / "plans" / "active", dst / "plans" / "active")
+    (dst / "supervisor.yaml").write_text(CONFIG, encoding="utf-8")
+    return dst
+
+
+def _supervisor() -> list[str]:
+    exe = Path(sys.executable).parent / "supervisor"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "supervisor.cli.main"]
+
+
+def _time(cmd: list[str], cwd: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, check=True, capture_output=True)
+        samples.append(time.perf_counter() - t)
+    return {
+        "median_s": round(statistics.median(samples), 4),
+        "min_s": round(min(samples), 4),
+        "max_s": round(max(samples), 4),
+        "runs": runs,
+    }
+
+
+def synthetic_ledger(items: int, attempts: int) -> str:
+    """A ledger of ``items`` in-progress items with ``attempts`` canonical attempts each."""
+    out = ["# Fix Plan Ledger", "", "**Last Updated:** 2026-01-01", "", "## Index",
+           "| ID | Title | Priority | Status |", "| --- | --- | --- | --- |"]  # fmt: skip
+    out += [f"| [SYN-{k:04d}](#syn-{k:04d}) | Item {k} | High | in_progress |" for k in range(items)]
+    for k in range(items):
+        out += ["", f"## [SYN-{k:04d}] Item {k}", "- Priority: High", "- Status: in_progress",
+                "- Attempts History:"]  # fmt: skip
+        for n in range(1, attempts + 1):
+            out.append(
+                f"  * [2026-01-01] Attempt #{n} (ralph loop i={n}, Mode: Parity — x) — Result: "
+                f"{'✅ success' if n % 3 else '⚠️ partial'}. Ran the trace; max |Δ| = {n}e-7. "
+                f"Artifacts: `reports/SYN-{k:04d}/phase_a/20260101T{n % 240000:06d}Z/`."
+            )
+        out += ["- Exit Criteria: parity within 1e-6.", "", "---"]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args(argv)
+    cli = _supervisor()
+    out: dict[str, object] = {
+        "benchmark": "next",
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "ledger": {"file": LEDGER.name, "bytes": LEDGER.stat().st_size},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = corpus_workspace(Path(tmp) / "ws")
+        # interleave the three measurements so machine noise hits them alike
+        base, cold, warm = [], [], []
+        subprocess.run([*cli, "next"], cwd=ws, check=True, capture_output=True)  # prime cache
+        for _ in range(args.runs):
+            base.append(_time([sys.executable, "-c", BASELINE, str(LEDGER)], ws, 1, {}))
+            cold.append(_time([*cli, "next"], ws, 1, {"SUPERVISOR_NO_CACHE": "1"}))
+            warm.append(_time([*cli, "next"], ws, 1, {}))
+        med = {k: statistics.median(x["median_s"] for x in v) for k, v in
+               (("baseline", base), ("cold", cold), ("warm", warm))}  # fmt: skip
+        out["baseline_import_and_full_parse_s"] = round(med["baseline"], 4)
+        out["next_cold_s"] = round(med["cold"], 4)
+        out["next_warm_s"] = round(med["warm"], 4)
+        out["ratio_cold"] = round(med["baseline"] / med["cold"], 2)
+        out["ratio_warm"] = round(med["baseline"] / med["warm"], 2)
+        out["runs"] = args.runs
+        growth = []
+        for factor in (1, 10, 100):
+            sws = Path(tmp) / f"syn{factor}"
+            (sws / "docs").mkdir(parents=True)
+            (sws / "supervisor.yaml").write_text(CONFIG, encoding="utf-8")
+            ledger = sws / "docs" / "fix_plan.md"
+            ledger.write_text(synthetic_ledger(20, 20 * factor), encoding="utf-8")
+            runs = 3 if factor == 100 else max(3, args.runs // 3)
+            t = _time([*cli, "next"], sws, runs, {"SUPERVISOR_NO_CACHE": "1"})
+            w = _time([*cli, "next"], sws, runs, {})
+            b = _time([sys.executable, "-c", BASELINE, str(ledger)], sws, runs, {})
+            growth.append({"factor": factor, "attempts_per_item": 20 * factor, "items": 20,
+                           "ledger_bytes": ledger.stat().st_size, "next_cold_s": t["median_s"],
+                           "next_warm_s": w["median_s"], "baseline_s": b["median_s"]})  # fmt: skip
+        out["growth"] = growth
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(out, indent=2))
+    print(
+        f"next cold {out['next_cold_s']}s, warm {out['next_warm_s']}s; baseline "
+        f"{out['baseline_import_and_full_parse_s']}s -> {out['ratio_cold']}x cold, "
+        f"{out['ratio_warm']}x warm"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
