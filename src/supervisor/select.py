@@ -9,13 +9,23 @@ item's last K attempts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from supervisor.config import Config
 from supervisor.errors import NotFoundError, close_matches
 from supervisor.model import Attempt, Item, Ledger, Outcome, Phase, Plan, Task, TaskState
-from supervisor.parse.fields import BRACKET_ID_RE, first_word, ids_in, normalize_id, plain
+from supervisor.parse.fields import (
+    BRACKET_ID_RE,
+    ListEntry,
+    first_word,
+    ids_in,
+    list_entries,
+    normalize_id,
+    plain,
+)
 
+_CLOSED_ACTION = re.compile(r"^(?:✅|☑|\[[xXD]\]|~~|(?:COMPLETE|DONE|CLOSED|RESOLVED)\b)")
 _SKIP_FOCUS_TAGS = {"MONITOR", "WATCH", "ON HOLD", "PAUSED", "READY TO ARCHIVE", "DONE"}
 
 
@@ -223,3 +233,11 @@ def choose_task(plan: Plan) -> Step:
         later += [t for p in phases[k + 1 :] for t in p.tasks if _open(t, task)]
         return Step(phase, task, later[0] if later else None, tuple(blocked))
     return Step(phases[0] if phases else None, None, None, tuple(blocked))
+
+
+def open_actions(item: Item) -> tuple[ListEntry, ...]:
+    """The item's Next Actions that are not marked complete (``✅ COMPLETE …``, ``[x]``…)."""
+    f = next((f for f in item.fields if "next actions" in f.label.lower()), None)
+    if f is None:
+        return ()
+    return tuple(e for e in list_entries(f) if not _CLOSED_ACTION.match(plain(e.head)))

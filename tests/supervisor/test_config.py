@@ -75,13 +75,15 @@ def test_found_by_walking_up(tmp_path: Path) -> None:
 
 
 def test_missing(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no supervisor.yaml found in"):
+    with pytest.raises(ConfigError, match=r"no supervisor\.yaml found in"):
         find_config(tmp_path)
 
 
 def test_unknown_keys_warn_with_line(tmp_path: Path) -> None:
     cfg = _parse("version: 1\nbogus: 1\npaths:\n  ledgr: x.md\n", tmp_path)
-    assert cfg.warnings[0].startswith("supervisor.yaml:2: unknown key 'bogus' (ignored) — use one of:")
+    assert cfg.warnings[0].startswith(
+        "supervisor.yaml:2: unknown key 'bogus' (ignored) — use one of:"
+    )
     assert cfg.warnings[1].startswith("supervisor.yaml:4: unknown key 'ledgr' in 'paths' (ignored)")
     assert "ledger" in cfg.warnings[1]
 
@@ -91,7 +93,10 @@ def test_unknown_keys_warn_with_line(tmp_path: Path) -> None:
     [
         ("version: 2\n", "supervisor.yaml:1: 'version' unsupported version — use version: 1"),
         ("version: 1\nbranch: [a]\n", "supervisor.yaml:2: 'branch' expected a string, got a list"),
-        ("version: 1\nselection:\n  stall_window: 0\n", "supervisor.yaml:3: 'selection.stall_window' must be at least 1, got 0"),
+        (
+            "version: 1\nselection:\n  stall_window: 0\n",
+            "supervisor.yaml:3: 'selection.stall_window' must be at least 1, got 0",
+        ),
         ("version: 1\npriorities: []\n", "supervisor.yaml:2: 'priorities' must not be empty"),
         ("version: 1\nversion: 1\n", "supervisor.yaml:2: duplicate key 'version'"),
         ("version: 1\npaths: x\n", "supervisor.yaml:2: 'paths' expected a mapping, got a scalar"),
@@ -105,8 +110,14 @@ def test_unknown_keys_warn_with_line(tmp_path: Path) -> None:
             "version: 1\ncommands:\n  t:\n    argv: [echo]\n    params:\n      p: {type: date}\n",
             "supervisor.yaml:6: 'commands.t.params.p' unknown parameter type 'date' — use one of: choice, flag, float, int, path, str",
         ),
-        ("version: 1\ncommands:\n  t:\n    help: x\n", "supervisor.yaml:4: 'commands.t' missing 'argv'"),
-        ("version: 1\ncommands:\n  Bad Name:\n    argv: [x]\n", "supervisor.yaml:4: 'commands.Bad Name' bad command name"),
+        (
+            "version: 1\ncommands:\n  t:\n    help: x\n",
+            "supervisor.yaml:4: 'commands.t' missing 'argv'",
+        ),
+        (
+            "version: 1\ncommands:\n  Bad Name:\n    argv: [x]\n",
+            "supervisor.yaml:4: 'commands.Bad Name' bad command name",
+        ),
         (
             "version: 1\ncommands:\n  t:\n    argv: [x]\n    shell: true\n",
             "supervisor.yaml:5: unknown key 'shell' in command 't' — use one of: argv, env, help, outputs, params, timeout",

@@ -171,5 +171,7 @@ def test_choose_task_in_progress_first_and_blocked_phases_passed_over() -> None:
 
 
 def test_choose_task_when_everything_is_done() -> None:
-    step = choose_task(parse_plan(PLAN.replace("[ ]", "[D]").replace("[P]", "[D]").replace("[B]", "[D]"), "p.md"))
+    step = choose_task(
+        parse_plan(PLAN.replace("[ ]", "[D]").replace("[P]", "[D]").replace("[B]", "[D]"), "p.md")
+    )
     assert (step.phase, step.task, step.next_task) == (None, None, None)

@@ -15,7 +15,7 @@ from typing import Any
 from supervisor.config import CommandSpec
 from supervisor.model import Item, Phase, Plan, Span, Task, TaskState
 from supervisor.parse.fields import backticked, field_body, plain
-from supervisor.select import Focus, Step
+from supervisor.select import Focus, Step, open_actions
 from supervisor.workspace import Workspace
 
 NO_TESTS = "none — evidence-only"
@@ -107,6 +107,8 @@ class _Builder:
         self.quoted_cmds = [c for c in quoted if " " in c and c not in self.tests]
         slug = f"phase_{self.phase.id.lower()}" if self.phase and self.phase.id else "phase_none"
         self.artifacts = f"{ws.config.paths.reports}/{self.item.id}/{slug}/$STAMP/"
+        # with no actionable plan task, the item's first open Next Action is the step
+        self.action = next(iter(open_actions(self.item)), None) if task is None else None
 
     def pointer(self, span: Span, note: str) -> PointerLine:
         ws = self.ws
@@ -133,12 +135,20 @@ class _Builder:
     def summary_and_do_now(self) -> tuple[str, str]:
         item, task, stall = self.item, self.task, self.focus.stall
         if task is None:
+            if self.action is not None:
+                what = one_line(self.action.head, 200)
+                record = record_line(item, None, "success|partial|failed", None)
+                return (
+                    f"[{item.id}] next action: {one_line(self.action.head, 160)}.",
+                    f"[{item.id}] Next Action — {what}; then record the outcome with {record}.",
+                )
+            why = "its plan has no open task" if self.plan else "no plan names it"
             blocked = f" ({len(self.step.blocked)} blocked)" if self.step.blocked else ""
             record = record_line(item, None, "success|partial|blocked", None)
             return (
-                f"Advance [{item.id}] {item.title}: its plan has no open task.",
-                f"[{item.id}] — no actionable plan task{blocked}: check the item's Exit "
-                f"Criteria against the evidence and record the outcome with {record}.",
+                f"Advance [{item.id}] {item.title}: {why} and no Next Action is open.",
+                f"[{item.id}] — nothing actionable{blocked}: check the item's Exit Criteria "
+                f"against the evidence and record the outcome with {record}.",
             )
         desc = one_line(task.description, 160)
         if stall:
@@ -158,6 +168,9 @@ class _Builder:
         if task is not None:
             note = f"task {task.id} [{task.state.value}] — {one_line(task.description, 120)}"
             out.append(self.pointer(task.span, note))
+        if self.action is not None:
+            note = f"first open Next Action: {one_line(self.action.head, 120)}"
+            out.append(self.pointer(self.action.span, note))
         if phase is not None:
             goal = f"goal: {one_line(phase.goal, 140)}" if phase.goal else "phase scope"
             out.append(self.pointer(phase.span, f"{phase.label} {goal}"))

@@ -11,12 +11,10 @@ separators, ``Status:`` or no keyword, bold heads.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-from supervisor.model import Attempt, Field, Outcome, Span
-from supervisor.parse.fields import paths_in
+from supervisor.model import Attempt, Field, Outcome
+from supervisor.parse.fields import list_entries, paths_in
 
-_BULLET = re.compile(r"^([ \t]*)(?:[*+-]|\d{1,3}[.)])[ \t]+(.*)$")
 _DATE = re.compile(r"^\[([^\]\n]{0,40})\][ \t]*")
 _NUMBER = re.compile(
     r"^(?:\*\*)?Attempts?(?:\s*#\s*|\s+)(\d+)(?:\s*(?:[–—-]|to)\s*#?\s*(\d+))?(?:\*\*)?",
@@ -44,14 +42,14 @@ def classify(result: str) -> Outcome:
     text = result.replace("**", "").strip()
     if not text:
         return Outcome.UNKNOWN
+    words = [w.lower() for w in _WORD.findall(text[:120])][:6]
+    if words and words[0] in _DECISIVE:  # "⚠️ BLOCKED (timeout)" is blocked, not partial
+        return _DECISIVE[words[0]]
     for emoji, outcome in _EMOJI.items():
         if text.startswith(emoji):
             return outcome
-    words = [w.lower() for w in _WORD.findall(text[:120])][:6]
     if not words:
         return Outcome.UNKNOWN if not text[0].isalnum() else Outcome.OTHER
-    if words[0] in _DECISIVE:
-        return _DECISIVE[words[0]]
     if words[0] in ("phase", "task", "step", "stage"):  # "Phase C1 COMPLETE"
         for w in words[1:]:
             if w in _DECISIVE:
@@ -107,57 +105,13 @@ def parse_head(head: str) -> tuple[int | None, int | None, str | None, str | Non
     return number, number_end, date, note, keyword, result.strip()
 
 
-def _entry_starts(lines: Sequence[str], fenced: frozenset[int]) -> list[int]:
-    """0-based indices of entry heads within a field's lines (line 0 is the field bullet)."""
-    indent: int | None = None
-    starts: list[int] = []
-    for i in range(1, len(lines)):
-        if i in fenced:
-            continue
-        m = _BULLET.match(lines[i])
-        if not m:
-            continue
-        width = len(m.group(1).expandtabs(4))
-        if indent is None:
-            indent = width
-        if width <= indent:
-            starts.append(i)
-    return starts
-
-
-def _fenced_rows(lines: Sequence[str]) -> frozenset[int]:
-    out: set[int] = set()
-    fence: str | None = None
-    for i, line in enumerate(lines):
-        s = line.lstrip()
-        if fence is None:
-            if s.startswith(("```", "~~~")):
-                fence = s[:3]
-                out.add(i)
-        else:
-            out.add(i)
-            if s.startswith(fence) and not s[3:].strip("`~ "):
-                fence = None
-    return frozenset(out)
-
-
 def parse_attempts(field: Field) -> tuple[Attempt, ...]:
     """The entries of an Attempts History field, in file order."""
-    lines = field.raw.split("\n")
-    starts = _entry_starts(lines, _fenced_rows(lines))
     out: list[Attempt] = []
-    for k, s in enumerate(starts):
-        e = (starts[k + 1] if k + 1 < len(starts) else len(lines)) - 1
-        while e > s and not lines[e].strip():
-            e -= 1
-        m = _BULLET.match(lines[s])
-        head = m.group(2) if m else lines[s].strip()
+    for entry in list_entries(field):
+        head, text = entry.head, entry.text
         number, number_end, date, note, keyword, result = parse_head(head)
-        body = lines[s : e + 1]
-        cut = len(body[0]) - len(body[0].lstrip())
-        text = "\n".join(x[cut:] if x[:cut].strip() == "" else x.lstrip() for x in body)
         artifacts = tuple(p for p in paths_in(text) if "/" in p)
-        start = field.span.start + s
         out.append(
             Attempt(
                 number=number,
@@ -170,7 +124,7 @@ def parse_attempts(field: Field) -> tuple[Attempt, ...]:
                 head=head,
                 text=text,
                 artifacts=artifacts,
-                span=Span(field.span.path, start, field.span.start + e),
+                span=entry.span,
             )
         )
     return tuple(out)

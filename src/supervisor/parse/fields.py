@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from supervisor.model import Field, Span
 
@@ -151,3 +152,61 @@ def ids_in(text: str) -> list[str]:
         if ident not in out:
             out.append(ident)
     return out
+
+
+_LIST_BULLET = re.compile(r"^([ \t]*)(?:[*+-]|\d{1,3}[.)])[ \t]+(.*)$")
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One entry of a list inside a field (an attempt, a Next Action, an exit criterion)."""
+
+    head: str  # the first line without its bullet or number
+    text: str  # the whole entry, dedented
+    span: Span
+
+
+def _fenced_rows(lines: Sequence[str]) -> frozenset[int]:
+    out: set[int] = set()
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        s = line.lstrip()
+        if fence is None:
+            if s.startswith(("```", "~~~")):
+                fence = s[:3]
+                out.add(i)
+        else:
+            out.add(i)
+            if s.startswith(fence) and not s[3:].strip("`~ "):
+                fence = None
+    return frozenset(out)
+
+
+def list_entries(field: Field) -> tuple[ListEntry, ...]:
+    """Entries of the list under a field: a bullet or number at the first list indentation
+    (or shallower) starts one; deeper lines, fences and continuations belong to it."""
+    lines = field.raw.split("\n")
+    fenced = _fenced_rows(lines)
+    indent: int | None = None
+    starts: list[int] = []
+    for i in range(1, len(lines)):
+        m = None if i in fenced else _LIST_BULLET.match(lines[i])
+        if m is None:
+            continue
+        width = len(m.group(1).expandtabs(4))
+        indent = width if indent is None else indent
+        if width <= indent:
+            starts.append(i)
+    out = []
+    for k, s in enumerate(starts):
+        e = (starts[k + 1] if k + 1 < len(starts) else len(lines)) - 1
+        while e > s and not lines[e].strip():
+            e -= 1
+        m = _LIST_BULLET.match(lines[s])
+        head = m.group(2) if m else lines[s].strip()
+        body = lines[s : e + 1]
+        cut = len(body[0]) - len(body[0].lstrip())
+        text = "\n".join(x[cut:] if x[:cut].strip() == "" else x.lstrip() for x in body)
+        path, first = field.span.path, field.span.start
+        out.append(ListEntry(head, text, Span(path, first + s, first + e)))
+    return tuple(out)

@@ -135,14 +135,44 @@ def test_focus_override_and_stall(demo_ws: Path, run_cli: Run) -> None:
     text = ledger.read_text().replace(
         "Result: ✅ success (Phase B1 tap alignment)", "Result: ❌ failed (tap alignment)"
     )
-    text = text.replace("Attempt #1 (ralph loop i=3, Mode: Parity — first pass) — Result: ✅ success", "Attempt #1 — Result: blocked")
+    text = text.replace(
+        "Attempt #1 (ralph loop i=3, Mode: Parity — first pass) — Result: ✅ success",
+        "Attempt #1 — Result: blocked",
+    )
     ledger.write_text(text, encoding="utf-8")
     r = run_cli(["next"], demo_ws)
     assert "Mode: Evidence" in r.stdout
-    assert "Summary: Gather evidence on why B2 stalls ([DETECTOR-PARITY-001]): the last 3 attempts (#1, #2, #3) made no progress (blocked, partial, failed)" in r.stdout
+    assert (
+        "Summary: Gather evidence on why B2 stalls ([DETECTOR-PARITY-001]): the last 3 attempts (#1, #2, #3) made no progress (blocked, partial, failed)"
+        in r.stdout
+    )
     other = run_cli(["next", "--focus", "DOCS-SYNC-003"], demo_ws)
     assert other.returncode == 0
     assert "Focus: [DOCS-SYNC-003] Document pivot rules" in other.stdout
+
+
+def test_item_without_plan_works_from_its_first_open_next_action(
+    demo_ws: Path, run_cli: Run
+) -> None:
+    out = run_cli(["next", "--focus", "DOCS-SYNC-003"], demo_ws).stdout
+    assert (
+        "Summary: [DOCS-SYNC-003] next action: Write the pivot table for MOSFLM, XDS and CUSTOM."
+        in out
+    )
+    assert (
+        "Do Now: [DOCS-SYNC-003] Next Action — Write the pivot table for MOSFLM, XDS and CUSTOM;"
+        in out
+    )
+    assert "- docs/fix_plan.md:66 — first open Next Action: Write the pivot table" in out
+    ledger = demo_ws / "docs/fix_plan.md"
+    ledger.write_text(
+        ledger.read_text().replace("  2. Write the pivot", "  2. ✅ COMPLETE Write the pivot")
+    )
+    out = run_cli(["next", "--focus", "DOCS-SYNC-003"], demo_ws).stdout
+    assert (
+        "Summary: Advance [DOCS-SYNC-003] Document pivot rules: no plan names it and no Next Action is open."
+        in out
+    )
 
 
 @pytest.mark.parametrize("cmd", [["status"], ["status", "--json"]])

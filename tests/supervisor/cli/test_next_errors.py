@@ -136,9 +136,12 @@ def test_template_syntax_error(demo_ws: Path, run_cli: Run) -> None:
 def test_ledger_text_is_data_not_a_template(demo_ws: Path, run_cli: Run) -> None:
     path = demo_ws / "docs" / "fix_plan.md"
     path.write_text(
-        path.read_text().replace(
-            "- Priority: Critical", "- Priority: Critical\n- Risks/Assumptions: {{ 7*7 }} $(rm -rf /)"
-        ).replace("- Risks/Assumptions: The C forces", "- Note: The C forces")
+        path.read_text()
+        .replace(
+            "- Priority: Critical",
+            "- Priority: Critical\n- Risks/Assumptions: {{ 7*7 }} $(rm -rf /)",
+        )
+        .replace("- Risks/Assumptions: The C forces", "- Note: The C forces")
     )
     r = run_cli(["next"], demo_ws)
     assert r.returncode == 0
@@ -165,4 +168,6 @@ def test_config_warning_goes_to_stderr(demo_ws: Path, run_cli: Run) -> None:
     cfg.write_text(cfg.read_text() + "colour: blue\n")
     r = run_cli(["next"], demo_ws)
     assert r.returncode == 0
-    assert r.stderr.startswith("warning: supervisor.yaml:34: unknown key 'colour' (ignored) — use one of:")
+    assert r.stderr.startswith(
+        "warning: supervisor.yaml:34: unknown key 'colour' (ignored) — use one of:"
+    )

@@ -31,7 +31,10 @@ from supervisor.parse.attempts import classify, parse_attempts, parse_head
             "[2025-10-01] Attempt\u202f#7 — Result: blocked",
             (7, 7, "2025-10-01", None, "Result", "blocked"),
         ),
-        ("[2025-10-11T055456Z] Attempt #0 — Result: planning", (0, 0, "2025-10-11T055456Z", None, "Result", "planning")),
+        (
+            "[2025-10-11T055456Z] Attempt #0 — Result: planning",
+            (0, 0, "2025-10-11T055456Z", None, "Result", "planning"),
+        ),
         (
             "[2025-09-29 22:58 UTC] Attempt #10 — Status: partial progress",
             (10, 10, "2025-09-29 22:58 UTC", None, "Status", "partial progress"),
@@ -49,7 +52,10 @@ from supervisor.parse.attempts import classify, parse_attempts, parse_head
             "[2025-09-30] Final Verification — Status: SUCCESS",
             (None, None, "2025-09-30", None, "Status", "SUCCESS"),
         ),
-        ("_Pending Phase A._ Plan tracked at x", (None, None, None, None, None, "_Pending Phase A._ Plan tracked at x")),
+        (
+            "_Pending Phase A._ Plan tracked at x",
+            (None, None, None, None, None, "_Pending Phase A._ Plan tracked at x"),
+        ),
         (  # bold result value
             "[2025-10-02] Attempt #5 — Result: **SUCCESS** (all green)",
             (5, 5, "2025-10-02", None, "Result", "**SUCCESS** (all green)"),
@@ -74,6 +80,8 @@ def test_parse_head_variants(head: str, expected: tuple[object, ...]) -> None:
         ("supervisor audit", Outcome.OTHER),
         ("", Outcome.UNKNOWN),
         ("partial success", Outcome.PARTIAL),
+        ("⚠️ **BLOCKED (timeout)**. Phase K rerun", Outcome.BLOCKED),
+        ("✅ **BLOCKER CLEARED — GO for Sprint 1**", Outcome.SUCCESS),
     ],
 )
 def test_classify(result: str, outcome: Outcome) -> None:
