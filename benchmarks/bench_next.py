@@ -74,7 +74,9 @@ def synthetic_ledger(items: int, attempts: int) -> str:
     """A ledger of ``items`` in-progress items with ``attempts`` canonical attempts each."""
     out = ["# Fix Plan Ledger", "", "**Last Updated:** 2026-01-01", "", "## Index",
            "| ID | Title | Priority | Status |", "| --- | --- | --- | --- |"]  # fmt: skip
-    out += [f"| [SYN-{k:04d}](#syn-{k:04d}) | Item {k} | High | in_progress |" for k in range(items)]
+    out += [
+        f"| [SYN-{k:04d}](#syn-{k:04d}) | Item {k} | High | in_progress |" for k in range(items)
+    ]
     for k in range(items):
         out += ["", f"## [SYN-{k:04d}] Item {k}", "- Priority: High", "- Status: in_progress",
                 "- Attempts History:"]  # fmt: skip

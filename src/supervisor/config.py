@@ -76,6 +76,16 @@ class CommandSpec:
 
 
 @dataclass(frozen=True)
+class LintConfig:
+    """The ``lint:`` section: per-code severity overrides, ledger size limit, contract ladder
+    (lowest rung first; entries may be globs such as ``BLOCKER_*``)."""
+
+    severity: tuple[tuple[str, str], ...] = ()  # (code, "error" | "warning" | "off")
+    ledger_max_kb: int = 256
+    contract_ladder: tuple[str, ...] = ("BLOCKER_*", "PARTIAL_ALGORITHM_LEVEL", "FUNCTIONAL")
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path  # the workspace root: the directory holding supervisor.yaml
     path: Path
@@ -90,6 +100,7 @@ class Config:
     env: tuple[tuple[str, str], ...] = ()
     pitfalls: tuple[str, ...] = ()
     commands: tuple[CommandSpec, ...] = ()
+    lint: LintConfig = field(default_factory=LintConfig)
     warnings: tuple[str, ...] = ()
 
     def command(self, name: str) -> CommandSpec | None:
@@ -128,7 +139,7 @@ def load_config(start: Path) -> Config:
 
 _TOP = (
     "version", "project", "branch", "paths", "priorities", "statuses", "selection", "brief",
-    "env", "pitfalls", "commands",
+    "env", "pitfalls", "commands", "lint",
 )  # fmt: skip
 
 
@@ -174,6 +185,8 @@ def parse_config(text: str, path: Path) -> Config:
             kw["pitfalls"] = node.str_list()
         elif key == "commands":
             kw["commands"] = tuple(_command(k, n, ln) for k, n, ln in node.items())
+        elif key == "lint":
+            kw["lint"] = _lint(node, warnings)
         else:
             warnings.append(_unknown(name, line, key, "", list(_TOP)))
     return Config(root=path.parent, path=path, warnings=tuple(warnings), **kw)
@@ -278,3 +291,38 @@ def _param(name: str, node: Node) -> ParamSpec:
     if ptype == "choice" and not kw.get("choices"):
         raise node.error("a choice parameter needs 'choices'")
     return ParamSpec(name=name, type=ptype, **kw)
+
+
+def _lint(node: Node, warnings: list[str]) -> LintConfig:
+    from supervisor.lint.findings import CODES, SEVERITIES
+
+    kw: dict[str, Any] = {}
+    known = ["severity", "ledger_max_kb", "contract_ladder"]
+    for k, n, ln in node.items():
+        if k == "severity":
+            pairs = []
+            for key, sn, _ in n.items():
+                code = key.upper()
+                if code not in CODES:
+                    raise sn.error(
+                        f"unknown lint code '{key}'", hint="see `supervisor lint --list-codes`"
+                    )
+                raw = sn.value()  # YAML 1.1 reads a bare `off` as false
+                level = "off" if raw is False else sn.str_().lower()
+                if level not in SEVERITIES:
+                    raise sn.error(f"unknown severity '{level}'", hint=choices_hint(SEVERITIES))
+                pairs.append((code, level))
+            kw["severity"] = tuple(pairs)
+        elif k == "ledger_max_kb":
+            kw["ledger_max_kb"] = n.int_(minimum=1)
+        elif k == "contract_ladder":
+            ladder = _nonempty(n)
+            if len(ladder) < 2 or len(set(ladder)) != len(ladder):
+                raise n.error(
+                    "needs at least two distinct statuses, lowest first",
+                    hint="e.g. [BLOCKER_*, PARTIAL_ALGORITHM_LEVEL, FUNCTIONAL]",
+                )
+            kw["contract_ladder"] = ladder
+        else:
+            warnings.append(_unknown(n.path, ln, k, "lint", known))
+    return LintConfig(**kw)

@@ -46,10 +46,25 @@ class ItemProgress:
 
 
 @dataclass(frozen=True)
+class ContractProgress:
+    """A contract's discharge: the share of its falsification tests at the ladder's top."""
+
+    path: str
+    id: str
+    status: str
+    discharged: int
+    total: int
+    percent: int
+    top: str
+    valid: bool
+
+
+@dataclass(frozen=True)
 class StatusReport:
     ledger: str
     items: tuple[ItemProgress, ...]
     plans: tuple[PlanProgress, ...]
+    contracts: tuple[ContractProgress, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,7 +118,35 @@ def status_report(ws: Workspace) -> StatusReport:
                 blocked=sum(t.state is TaskState.BLOCKED for t in tasks),
             )
         )
-    return StatusReport(ledger.path, tuple(items), tuple(plans))
+    return StatusReport(ledger.path, tuple(items), tuple(plans), _contracts(ws))
+
+
+def _contracts(ws: Workspace) -> tuple[ContractProgress, ...]:
+    from supervisor.cache import listing
+    from supervisor.parse.contracts import discharge, parse_contract
+
+    base = ws.config.paths.contracts.rstrip("/")
+    names = sorted(n for s in (".yaml", ".yml") for n in listing(ws.abs(base), s))
+    ladder = ws.config.lint.contract_ladder
+    out = []
+    for name in names:
+        rel = f"{base}/{name}"
+        cf = parse_contract(ws.read_text(rel, what="contract"), rel)
+        c = cf.contract
+        done, total = discharge(c, ladder) if c is not None else (0, 0)
+        out.append(
+            ContractProgress(
+                path=rel,
+                id=(c.id if c else "") or "?",
+                status=(c.status.text if c and c.status else "?"),
+                discharged=done,
+                total=total,
+                percent=round(100 * done / total) if total else 0,
+                top=ladder[-1],
+                valid=c is not None and not cf.problems,
+            )
+        )
+    return tuple(out)
 
 
 def _bar(done: int, total: int, width: int = 10) -> str:
@@ -138,4 +181,13 @@ def render_status(report: StatusReport) -> str:
         lines.append(f"  {p.path:<{pw}}  [{_bar(p.done, p.total)}] {p.done}/{p.total}{tail}")
         for ph in p.phases:
             lines.append(f"    {ph.label:<12} [{_bar(ph.done, ph.total)}] {ph.done}/{ph.total}")
+    if report.contracts:
+        lines += ["", "Contracts (discharged = falsification tests at the top rung):"]
+        cw = max(len(c.id) for c in report.contracts)
+        for c in report.contracts:
+            bad = "" if c.valid else "  (schema problems: run `supervisor lint`)"
+            lines.append(
+                f"  {c.id:<{cw}}  [{_bar(c.discharged, c.total)}] {c.discharged}/{c.total} "
+                f"{c.top} ({c.percent}%)  status {c.status}  {c.path}{bad}"
+            )
     return "\n".join(lines) + "\n"

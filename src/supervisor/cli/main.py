@@ -44,10 +44,11 @@ def _root(
 def _register() -> None:
     # Each command module imports only typer at module level; library code is imported
     # inside the command body so `supervisor next` never pays for torch or GitPython.
-    from supervisor.cli import next_cmd, status_cmd
+    from supervisor.cli import lint_cmd, next_cmd, status_cmd
 
     app.command("next")(next_cmd.next_command)
     app.command("status")(status_cmd.status_command)
+    app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
 
 
 _register()

@@ -1,0 +1,202 @@
+"""The mechanical fixes of ``supervisor lint --fix-safe`` and the checks that share them.
+
+Only two kinds of change are ever made: an Index row's Status cell is set to its section's
+status word (L103), and trailing whitespace is removed from table rows (L118). Fixes are
+recomputed from the file's text under the write lock (``record.atomic.rewrite``), applied
+as span edits bottom-up, and verified to touch only the intended lines before the atomic
+replace; a unified diff of every change is returned.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from supervisor.model import IndexRow, Item, Ledger
+from supervisor.parse.fields import first_word
+from supervisor.parse.markdown import outline, split_row
+from supervisor.record.edits import Edit, apply_edits, verify_confined
+
+STATUS_COLUMN = 3  # | ID | Title | Priority | Status |
+
+
+@dataclass(frozen=True)
+class FixResult:
+    path: str
+    codes: tuple[str, ...]
+    lines: tuple[int, ...]  # old-file lines changed
+    diff: str
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    row: IndexRow
+    item: Item
+    row_word: str
+    item_word: str
+
+
+def index_mismatches(ledger: Ledger) -> list[Mismatch]:
+    """Index rows whose Status first word differs from their (first) section's."""
+    out = []
+    for row in ledger.index:
+        sections = ledger.find(row.id)
+        value = sections[0].value("Status") if sections else None
+        if value is None:
+            continue
+        row_word, item_word = first_word(row.status), first_word(value)
+        if row_word and item_word and row_word.lower() != item_word.lower():
+            out.append(Mismatch(row, sections[0], row_word, item_word))
+    return out
+
+
+def trailing_space_rows(lines: Sequence[str], fenced: frozenset[int]) -> list[int]:
+    """1-based lines of table rows (outside fences) that end in whitespace."""
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if n in fenced or not line[:4].lstrip(" ").startswith("|"):
+            continue
+        if line != line.rstrip():
+            out.append(n)
+    return out
+
+
+def cell_bounds(line: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of each cell's text between the pipes of a table row
+    (pipes inside code spans or escaped do not split, as in ``split_row``)."""
+    pipes: list[int] = []
+    i, n, tick_run = 0, len(line), 0
+    while i < n:
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            j = i
+            while j < n and line[j] == "`":
+                j += 1
+            run = j - i
+            if tick_run == 0 and line.find("`" * run, j) != -1:
+                tick_run = run
+            elif tick_run == run:
+                tick_run = 0
+            i = j
+            continue
+        if ch == "|" and tick_run == 0:
+            pipes.append(i)
+        i += 1
+    regions = list(zip([0, *(p + 1 for p in pipes)], [*pipes, len(line)], strict=True))
+    stripped = line.strip()
+    if stripped.startswith("|") and regions and not line[slice(*regions[0])].strip():
+        regions = regions[1:]
+    ends_pipe = stripped.endswith("|") and not stripped.endswith("\\|")
+    if ends_pipe and regions and not line[slice(*regions[-1])].strip():
+        regions = regions[:-1]
+    return regions
+
+
+def status_cell_edit(line: str, word: str) -> str | None:
+    """``line`` with its Status cell's text replaced by ``word`` (padding kept)."""
+    cells = split_row(line)
+    bounds = cell_bounds(line)
+    if len(bounds) != len(cells) or len(cells) <= STATUS_COLUMN:
+        return None
+    a, b = bounds[STATUS_COLUMN]
+    cell = line[a:b]
+    lead = cell[: len(cell) - len(cell.lstrip())] or " "
+    trail = cell[len(cell.rstrip()) :] or " "
+    return line[:a] + lead + word + trail + line[b:]
+
+
+def ledger_edits(text: str, rel: str, codes: Iterable[str]) -> list[tuple[str, Edit]]:
+    from supervisor.parse.ledger import parse_ledger
+
+    want = set(codes)
+    o = outline(text)
+    lines = list(o.lines)
+    fixed: dict[int, tuple[str, str]] = {}  # line -> (new text, code)
+    if "L103" in want:
+        for m in index_mismatches(parse_ledger(text, rel)):
+            n = m.row.span.start
+            new = status_cell_edit(lines[n - 1], m.item_word)
+            if new is not None:
+                fixed[n] = (new, "L103")
+    if "L118" in want:
+        for n in trailing_space_rows(lines, o.fenced):
+            base, code = fixed.get(n, (lines[n - 1], "L118"))
+            fixed[n] = (base.rstrip(), code)
+    return [(code, Edit.replace(n, new, code)) for n, (new, code) in sorted(fixed.items())]
+
+
+def plan_edits(text: str, codes: Iterable[str]) -> list[tuple[str, Edit]]:
+    if "L118" not in set(codes):
+        return []
+    o = outline(text)
+    rows = trailing_space_rows(o.lines, o.fenced)
+    return [("L118", Edit.replace(n, o.line(n).rstrip(), "L118")) for n in rows]
+
+
+def apply_fixes(
+    root: Path, files: Sequence[tuple[str, str]], codes: Iterable[str]
+) -> tuple[FixResult, ...]:
+    """Apply the safe fixes to ``files`` (``(rel, kind)``; ledgers and plans) under locks."""
+    from supervisor.record.atomic import rewrite
+
+    want = set(codes) & {"L103", "L118"}
+    targets = [rel for rel, kind in files if kind in ("ledger", "plan")]
+    kinds = dict(files)
+    if not want or not targets:
+        return ()
+    results: dict[str, FixResult] = {}
+
+    def transform(texts: dict[str, str]) -> dict[str, str]:
+        results.clear()
+        out = {}
+        for rel, old in texts.items():
+            if kinds[rel] == "ledger":
+                edits = ledger_edits(old, rel, want)
+            else:
+                edits = plan_edits(old, want)
+            if not edits:
+                out[rel] = old
+                continue
+            new = apply_edits(old, (e for _, e in edits))
+            verify_confined(old, new, [(e.start, e.end) for _, e in edits], rel)
+            if kinds[rel] == "ledger":
+                _same_structure(old, new, rel)
+            diff = "".join(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"a/{rel}",
+                    tofile=f"b/{rel}",
+                )
+            )
+            codes_done = tuple(sorted({c for c, _ in edits}))
+            lines = tuple(e.start for _, e in edits)
+            results[rel] = FixResult(rel, codes_done, lines, diff)
+            out[rel] = new
+        return out
+
+    written = rewrite(root, targets, transform)
+    return tuple(results[rel] for rel in sorted(written) if rel in results)
+
+
+def _same_structure(old: str, new: str, rel: str) -> None:
+    """Re-parse check: the fixed ledger has the same Index rows and the same items with the
+    same spans (a fix only ever changes cell text or trailing whitespace)."""
+    from supervisor.errors import WriteConflictError
+    from supervisor.parse.ledger import parse_ledger
+
+    a, b = parse_ledger(old, rel), parse_ledger(new, rel)
+    same = [r.id for r in a.index] == [r.id for r in b.index] and [
+        (i.id, i.span) for i in a.items
+    ] == [(i.id, i.span) for i in b.items]
+    if not same:
+        raise WriteConflictError(
+            "a safe fix would change the ledger's structure",
+            path=rel,
+            hint="nothing was written; this is a bug in `supervisor lint --fix-safe`",
+        )

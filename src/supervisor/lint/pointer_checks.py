@@ -1,0 +1,154 @@
+"""Pointers (P2xx): every ``path:N``, ``path:a-b[,c-d]`` and ``path#LN`` in a brief, ledger,
+plan or other markdown file names an existing workspace file and lines inside it.
+
+Skipped, because they cannot be workspace paths yet: placeholders (``$STAMP``, ``<STAMP>``,
+``{a,b}`` brace lists, ``*`` globs, ``...`` / ``…`` ellipses) and URLs. Absolute paths
+(``/tmp/x.log:3``) and paths that climb out of the workspace are warnings (P203).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from supervisor.lint.context import LintContext
+from supervisor.lint.findings import Finding, at, finding
+from supervisor.model import Anchor, Item, Ledger
+from supervisor.parse.fields import BRACKET_ID_RE, ids_in, normalize_id
+from supervisor.parse.pointers import find_anchors
+
+_CANDIDATE = re.compile(r"\.[A-Za-z0-9]{1,8}(?::\d|#L\d)")
+_PLACEHOLDER = re.compile(r"[$<>{}*…]|\.\.\.")
+_FILE_EXT = re.compile(r"\.[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*$")  # `1.5:3` is not a file
+_TOKEN_STOP = set(" \t`'\"()[]|,;=")
+_ABSOLUTE = re.compile(
+    r"(?<![\w.~:/-])((?:/|~/)(?:[\w.~-]+/)*[\w.-]+\.[A-Za-z0-9]{1,8}):(\d+(?:\s?[-–]\s?\d+)?)"
+)
+
+
+def _prefix(line: str, start: int) -> str:
+    """The part of the whitespace/backtick-delimited token before ``start``."""
+    k = start
+    while k > 0 and line[k - 1] not in _TOKEN_STOP:
+        k -= 1
+    return line[k:start]
+
+
+def _locate(
+    lines: Sequence[str], anchors: list[Anchor], first: int
+) -> Iterator[tuple[Anchor, str]]:
+    """Each anchor with the token text before it on its line (for placeholder detection)."""
+    cursor: dict[int, int] = {}
+    for a in anchors:
+        n = a.span.start
+        line = lines[n - first]
+        pos = line.find(a.raw, cursor.get(n, 0))
+        if pos < 0:
+            pos = line.find(a.raw)
+        cursor[n] = pos + 1
+        yield a, _prefix(line, max(pos, 0))
+
+
+def check_pointers(ctx: LintContext, rel: str) -> Iterator[Finding]:
+    lines = ctx.lines(rel)
+    ledger = _ledger_for_items(ctx, rel)
+    for n, line in enumerate(lines, start=1):
+        if _CANDIDATE.search(line) is None:  # cheap necessary condition for any pointer
+            continue
+        yield from _line_pointers(ctx, rel, n, line, ledger)
+
+
+def _line_pointers(
+    ctx: LintContext, rel: str, n: int, line: str, ledger: Ledger | None
+) -> Iterator[Finding]:
+    for a, before in _locate([line], find_anchors([line], rel, n), n):
+        if _PLACEHOLDER.search(before) or _PLACEHOLDER.search(a.target):
+            continue
+        if not _FILE_EXT.search(a.target):
+            continue
+        if before.endswith(("://", ":/")) or "://" in before:
+            continue
+        target = ctx.normalize(a.target)
+        if target is None:
+            yield finding(
+                "P203",
+                a.span,
+                f"`{a.raw}` points outside the workspace",
+                "use a workspace-relative path, or drop the line anchor",
+            )
+            continue
+        yield from _resolve(ctx, a, target, ledger)
+    for m in _ABSOLUTE.finditer(line):
+        if _PLACEHOLDER.search(m.group(1)):
+            continue
+        yield finding(
+            "P203",
+            at(rel, n),
+            f"`{m.group(0)}` is an absolute path, outside the workspace",
+            "copy the file into the workspace (e.g. the evidence bundle) and point there",
+        )
+
+
+def _resolve(ctx: LintContext, a: Anchor, target: str, ledger: Ledger | None) -> Iterator[Finding]:
+    t = ctx.target(target)
+    if t.kind != "file":
+        what = "is a directory" if t.kind == "dir" else "does not exist"
+        yield finding(
+            "P201",
+            a.span,
+            f"`{a.raw}`: {target} {what}",
+            "fix the path, or drop the pointer until the file exists",
+        )
+        return
+    bad = [(lo, hi) for lo, hi in a.ranges if lo < 1 or hi < lo or hi > t.lines]
+    if bad:
+        lo, hi = bad[0]
+        where = "starts past the end" if lo > t.lines else "runs past the end"
+        if lo < 1 or hi < lo:
+            where = "is not a valid line range"
+        yield finding(
+            "P202",
+            a.span,
+            f"`{a.raw}` {where}: {target} has {t.lines} lines",
+            f"point at lines within 1-{t.lines} (re-run `supervisor next` to recompute pointers)",
+        )
+        return
+    if ledger is not None and target == ledger.path:
+        yield from _wrong_item(ctx, a, ledger)
+
+
+def _ledger_for_items(ctx: LintContext, rel: str) -> Ledger | None:
+    """The workspace ledger, for checking which item a pointer into it lands in (not when
+    linting the ledger itself: its self-references are history)."""
+    path = ctx.config.paths.ledger
+    if rel == path or not ctx.ws.exists(path):
+        return None
+    return ctx.ledger(path)
+
+
+def _wrong_item(ctx: LintContext, a: Anchor, ledger: Ledger) -> Iterator[Finding]:
+    line = ctx.lines(a.span.path)[a.span.start - 1]
+    ids = {normalize_id(m.group(1)) for m in BRACKET_ID_RE.finditer(line)} | set(ids_in(line))
+    named = {i for i in ids if ledger.item(i) is not None}
+    if len(named) != 1:
+        return
+    want = named.pop()
+    lo = a.ranges[0][0]
+    hit = _item_at(ledger, lo)
+    if hit is None or not hit.id or hit.id == want:
+        return
+    home = ledger.item(want)
+    assert home is not None
+    yield finding(
+        "P204",
+        a.span,
+        f"`{a.raw}` is cited for [{want}] but line {lo} is inside [{hit.id}]",
+        f"point at [{want}]'s section, lines {home.span.start}-{home.span.end}",
+    )
+
+
+def _item_at(ledger: Ledger, line: int) -> Item | None:
+    for item in ledger.items:
+        if item.span.start <= line <= item.span.end:
+            return item
+    return None
