@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from supervisor.config import CommandSpec
+from supervisor.dispatch.registry import task_commands
 from supervisor.model import Item, Phase, Plan, Span, Task, TaskState
 from supervisor.parse.fields import backticked, field_body, plain
 from supervisor.select import Focus, Step, open_actions
@@ -99,9 +100,7 @@ class _Builder:
         self.ws, self.focus, self.plan, self.step = ws, focus, plan, step
         self.item, self.phase, self.task = focus.item, step.phase, step.task
         task = self.task
-        words = " ".join((task.description, task.guidance)) if task else ""
-        names = set(re.findall(r"[a-z][a-z0-9_-]*", words))
-        self.commands = [c for c in ws.config.commands if c.name in names]
+        self.commands = task_commands(ws.config, task)  # the same as `dispatch --focus`
         quoted = backticked(task.guidance) if task else []
         self.tests = list(dict.fromkeys(c for c in quoted if _PYTEST.match(c)))
         self.quoted_cmds = [c for c in quoted if " " in c and c not in self.tests]

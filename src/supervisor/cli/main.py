@@ -49,6 +49,10 @@ def _register() -> None:
     app.command("next")(next_cmd.next_command)
     app.command("status")(status_cmd.status_command)
     app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
+    from supervisor.cli import dispatch_cmd, record_cmd
+
+    app.command("dispatch")(dispatch_cmd.dispatch_command)
+    app.command("record-attempt")(record_cmd.record_attempt_command)
 
 
 _register()
