@@ -46,7 +46,11 @@ def corpus_workspace(dst: Path, ledger: Path = LEDGER) -> Path:
     (dst / "docs").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ledger, dst / "docs" / "fix_plan.md")
     if not (dst / "plans" / "active").exists():
-        shutil.copytree(CORPUS / "plans" / "active", dst / "plans" / "active")
+        # plain copies: the corpus is read-only, the workspace must be writable
+        shutil.copytree(CORPUS / "plans" / "active", dst / "plans" / "active",
+                        copy_function=shutil.copyfile)  # fmt: skip
+        for d in (dst / "plans").rglob("*"):
+            d.chmod(0o755 if d.is_dir() else 0o644)
     (dst / "supervisor.yaml").write_text(CONFIG, encoding="utf-8")
     return dst
 

@@ -9,10 +9,13 @@ Line endings are preserved: inserted lines take the file's prevailing ending.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from supervisor.errors import WriteConflictError
+
+_LINES = re.compile(r"[^\n]*\n|[^\n]+$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def _ending(text: str) -> str:
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """``text`` with ``edits`` applied bottom-up; overlapping edits are a bug."""
     ordered = sorted(edits, key=lambda e: (e.start, e.end), reverse=True)
-    lines = text.splitlines(keepends=True)
+    lines = _LINES.findall(text)  # split on "\n" only, like the parsers
     nl = _ending(text)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += nl  # re-stripped below when the file had no final newline
@@ -62,7 +65,7 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 def changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
     """Old-file line ranges (1-based, inclusive; ``(n+1, n)`` for pure insertions after
     line n) that differ between ``old`` and ``new``."""
-    a, b = old.splitlines(), new.splitlines()
+    a, b = old.split("\n"), new.split("\n")
     out = []
     for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag != "equal":

@@ -78,3 +78,26 @@ def test_concurrent_writers_serialize(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", _BUMP, str(tmp_path)]) for _ in range(8)]
     assert [p.wait(60) for p in procs] == [0] * 8
     assert (tmp_path / "n.md").read_text().splitlines() == [str(i) for i in range(9)]
+
+
+def test_only_newline_splits_lines() -> None:
+    # U+2028 and form feeds are text inside a line for the parsers, so for edits too
+    text = "a\u2028b\nc\x0cd\n"
+    assert apply_edits(text, [Edit.replace(2, "C")]) == "a\u2028b\nC\n"
+    assert changed_ranges(text, "a\u2028b\nC\n") == [(2, 2)]
+
+
+def test_stale_temp_files_are_swept(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from supervisor.fsio import write_atomic
+
+    target = tmp_path / "f.md"
+    old = tmp_path / ".f.md.abc.tmp"
+    fresh = tmp_path / ".f.md.def.tmp"
+    old.write_text("torn")
+    fresh.write_text("in flight")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    write_atomic(target, "x\n")
+    assert target.read_text() == "x\n" and not old.exists() and fresh.exists()
