@@ -85,6 +85,29 @@ class LintConfig:
     contract_ladder: tuple[str, ...] = ("BLOCKER_*", "PARTIAL_ALGORITHM_LEVEL", "FUNCTIONAL")
 
 
+ESCALATIONS = ("mode", "block", "next")
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """The ``loop:`` section: the agent command (argv, never a shell line), iteration and
+    time limits, the stall guard, what a turn may commit, and where logs and state live."""
+
+    agent: tuple[str, ...] = ()
+    iterations: int = 1
+    timeout: float | None = 3600.0
+    lease_seconds: float = 600.0
+    stall_iterations: int = 3
+    stall_escalate: str = "mode"  # one of ESCALATIONS
+    whitelist: tuple[str, ...] | None = None  # None: brief, ledger, plans/**, state file
+    evidence_allow: tuple[str, ...] = ("reports/**",)
+    evidence_max_file_kb: int = 1024
+    evidence_max_turn_kb: int = 8192
+    logs: str = "logs"
+    state: str = "sync/state.json"
+    remote: str = "origin"
+
+
 @dataclass(frozen=True)
 class Config:
     root: Path  # the workspace root: the directory holding supervisor.yaml
@@ -101,6 +124,7 @@ class Config:
     pitfalls: tuple[str, ...] = ()
     commands: tuple[CommandSpec, ...] = ()
     lint: LintConfig = field(default_factory=LintConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
     warnings: tuple[str, ...] = ()
 
     def command(self, name: str) -> CommandSpec | None:
@@ -139,7 +163,7 @@ def load_config(start: Path) -> Config:
 
 _TOP = (
     "version", "project", "branch", "paths", "priorities", "statuses", "selection", "brief",
-    "env", "pitfalls", "commands", "lint",
+    "env", "pitfalls", "commands", "lint", "loop",
 )  # fmt: skip
 
 
@@ -187,6 +211,8 @@ def parse_config(text: str, path: Path) -> Config:
             kw["commands"] = tuple(_command(k, n, ln) for k, n, ln in node.items())
         elif key == "lint":
             kw["lint"] = _lint(node, warnings)
+        elif key == "loop":
+            kw["loop"] = _loop(node, warnings)
         else:
             warnings.append(_unknown(name, line, key, "", list(_TOP)))
     return Config(root=path.parent, path=path, warnings=tuple(warnings), **kw)
@@ -326,3 +352,74 @@ def _lint(node: Node, warnings: list[str]) -> LintConfig:
         else:
             warnings.append(_unknown(n.path, ln, k, "lint", known))
     return LintConfig(**kw)
+
+
+def _positive(node: Node) -> float:
+    value = node.float_()
+    if value <= 0:
+        raise node.error("must be a positive number of seconds")
+    return value
+
+
+_LOOP_KEYS = ("agent", "iterations", "timeout", "lease_seconds", "stall", "whitelist",
+              "evidence", "logs", "state", "remote")  # fmt: skip
+
+
+def _loop(node: Node, warnings: list[str]) -> LoopConfig:
+    kw: dict[str, Any] = {}
+    for k, n, ln in node.items():
+        if k == "agent":
+            kw["agent"] = _nonempty(n)
+        elif k == "iterations":
+            kw["iterations"] = n.int_(minimum=1)
+        elif k in ("timeout", "lease_seconds"):
+            kw[k] = _positive(n)
+        elif k == "stall":
+            kw.update(_loop_stall(n, warnings))
+        elif k == "whitelist":
+            kw["whitelist"] = _nonempty(n)
+        elif k == "evidence":
+            kw.update(_loop_evidence(n, warnings))
+        elif k in ("logs", "state", "remote"):
+            kw[k] = _loop_path(n, k)
+        else:
+            warnings.append(_unknown(n.path, ln, k, "loop", list(_LOOP_KEYS)))
+    return LoopConfig(**kw)
+
+
+def _loop_stall(node: Node, warnings: list[str]) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    for k, n, ln in node.items():
+        if k == "iterations":
+            kw["stall_iterations"] = n.int_(minimum=1)
+        elif k == "escalate":
+            how = n.str_()
+            if how not in ESCALATIONS:
+                raise n.error(f"unknown escalation '{how}'", hint=choices_hint(ESCALATIONS))
+            kw["stall_escalate"] = how
+        else:
+            warnings.append(_unknown(n.path, ln, k, "loop.stall", ["escalate", "iterations"]))
+    return kw
+
+
+def _loop_evidence(node: Node, warnings: list[str]) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    known = ["allow", "max_file_kb", "max_turn_kb"]
+    for k, n, ln in node.items():
+        if k == "allow":
+            kw["evidence_allow"] = n.str_list()
+        elif k in ("max_file_kb", "max_turn_kb"):
+            kw[f"evidence_{k}"] = n.int_(minimum=1)
+        else:
+            warnings.append(_unknown(n.path, ln, k, "loop.evidence", known))
+    return kw
+
+
+def _loop_path(node: Node, key: str) -> str:
+    value = node.str_().strip()
+    if not value:
+        raise node.error("must not be empty")
+    if key != "remote" and (value.startswith("/") or ".." in value.split("/")):
+        example = "logs" if key == "logs" else "sync/state.json"
+        raise node.error("must be a path inside the workspace", hint=f"e.g. {key}: {example}")
+    return value

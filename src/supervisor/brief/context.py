@@ -249,6 +249,29 @@ class _Builder:
         )
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """A note the caller (the loop's stall guard) adds to a brief, and optionally a mode that
+    replaces the computed one. The note leads the Summary and joins Pitfalls and notes."""
+
+    note: str
+    mode: str | None = None
+
+
+def escalate(context: BriefContext, escalation: Escalation) -> BriefContext:
+    """``context`` with ``escalation`` applied (mode switched, note added)."""
+    from dataclasses import replace
+
+    note = escalation.note.strip()
+    return replace(
+        context,
+        summary=f"{note} {context.summary}",
+        mode=escalation.mode or context.mode,
+        pitfalls=tuple(dict.fromkeys((*context.pitfalls, note))),
+        notes=(*context.notes, note),
+    )
+
+
 def build_context(ws: Workspace, focus: Focus, plan: Plan | None, step: Step) -> BriefContext:
     b = _Builder(ws, focus, plan, step)
     item, task = focus.item, step.task

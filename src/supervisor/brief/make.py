@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from supervisor.brief.context import BriefContext, build_context
+from supervisor.brief.context import BriefContext, Escalation, build_context, escalate
 from supervisor.errors import WorkspaceError
 from supervisor.model import Plan
 from supervisor.select import Focus, Step, choose_item, choose_task
@@ -42,7 +42,11 @@ def plan_of(ws: Workspace, focus: Focus) -> Plan | None:
     return ws.plan(rel)
 
 
-def make_brief(ws: Workspace, focus_override: str | None = None) -> BriefResult:
+def make_brief(
+    ws: Workspace, focus_override: str | None = None, escalation: Escalation | None = None
+) -> BriefResult:
+    """Select the focus and render the brief; ``escalation`` (the loop's stall guard) switches
+    the mode and adds its note. Without it the output is exactly `supervisor next`'s."""
     from supervisor.brief.render import render
 
     ledger = ws.ledger()
@@ -57,6 +61,8 @@ def make_brief(ws: Workspace, focus_override: str | None = None) -> BriefResult:
     plan = plan_of(ws, focus)
     step = choose_task(plan) if plan is not None else Step(None, None, None, ())
     context = build_context(ws, focus, plan, step)
+    if escalation is not None:
+        context = escalate(context, escalation)
     templates = ws.abs(ws.config.paths.templates)
     text = render(TEMPLATE, context.as_dict(), templates if templates.is_dir() else None)
     return BriefResult(context, text, focus, plan, step)

@@ -53,6 +53,9 @@ def _register() -> None:
 
     app.command("dispatch")(dispatch_cmd.dispatch_command)
     app.command("record-attempt")(record_cmd.record_attempt_command)
+    from supervisor.cli import loop_cmd
+
+    app.command("loop")(loop_cmd.loop_command)
 
 
 _register()

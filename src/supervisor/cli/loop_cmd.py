@@ -1,0 +1,116 @@
+"""`supervisor loop`: drive an agent through the plan, iteration after iteration."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from supervisor.cli._common import emit, emit_json, start_dir, warn
+
+
+def loop_command(
+    ctx: typer.Context,
+    agent: str | None = typer.Option(
+        None,
+        "--agent",
+        metavar='"CMD ARGS"',
+        help="The agent command (split like a shell would, run without one); default loop.agent.",
+    ),
+    iterations: int | None = typer.Option(
+        None,
+        "--iterations",
+        min=1,
+        metavar="N",
+        help="Iterations to run (default loop.iterations).",
+    ),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=0.001,
+        metavar="S",
+        help="Seconds before the agent's process group is killed (default loop.timeout).",
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", metavar="B", help="The branch the loop runs on (default: branch:)."
+    ),
+    sync: bool = typer.Option(
+        False,
+        "--sync-via-git",
+        help="Pull --rebase before each turn and push after it (remote: loop.remote).",
+    ),
+    role: str | None = typer.Option(
+        None,
+        "--role",
+        metavar="supervisor|agent",
+        help="With --sync-via-git: play one role; without --role one process plays both.",
+    ),
+    poll: float = typer.Option(
+        5.0, "--poll", min=0.01, metavar="S", help="How often a waiting role pulls (seconds)."
+    ),
+    wait: float | None = typer.Option(
+        None, "--wait", min=0.0, metavar="S", help="Give up waiting for the other role after S s."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a versioned summary (kind: loop)."),
+) -> None:
+    """Run the agent loop: render the brief, commit it, run the agent, check the ledger.
+
+    Each iteration: the brief is rendered (as `next --write`) and committed; the agent runs
+    with SUPERVISOR_BRIEF set (argv, no shell; its process group is killed on timeout); if the
+    focus item gained no attempt, the loop records a failed one; one commit per turn, only
+    whitelisted files and evidence within the caps. Hand-off state: loop.state
+    (sync/state.json). Logs: logs/<branch>/<role>/iter-NNNNN_<STAMP>.log. Exit 0 when done,
+    1 on an error (nothing committed for the turn), 130 when interrupted (rerun to resume).
+    """
+    import shlex
+    import signal
+
+    from supervisor.errors import UsageError
+    from supervisor.loop import LoopOptions, run_loop
+
+    try:
+        argv = tuple(shlex.split(agent)) if agent is not None else ()
+    except ValueError as exc:
+        raise UsageError(f"--agent cannot be split: {exc}", hint="check the quotes") from None
+    if agent is not None and not argv:
+        raise UsageError("--agent is empty", hint='pass --agent "CMD ARGS"')
+    options = LoopOptions(
+        agent=argv,
+        iterations=iterations,
+        timeout=timeout,
+        branch=branch,
+        sync=sync,
+        role=role or "both",
+        poll_s=poll,
+        wait_s=wait,
+    )
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    from supervisor.config import load_config
+
+    for w in load_config(start_dir(ctx)).warnings:
+        warn(w)
+    result = run_loop(start_dir(ctx), options, _progress)
+    if as_json:
+        emit_json("loop", result.as_dict())
+    else:
+        s = result.state
+        emit(
+            f"{result.iterations} iteration(s) done; state {result.state_path}: iteration "
+            f"{s.iteration}, {s.expected_actor}'s turn, {s.status}\n"
+        )
+    if result.status == "interrupted":
+        sys.stderr.write(
+            f"interrupted: the turn in progress is marked interrupted in {result.state_path}; "
+            "rerun to resume\n"
+        )
+        raise typer.Exit(130)
+
+
+def _progress(line: str) -> None:
+    sys.stderr.write(f"loop: {line}\n")
+    sys.stderr.flush()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM: stop like Ctrl-C
