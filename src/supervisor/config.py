@@ -69,6 +69,7 @@ class CommandSpec:
     env: tuple[tuple[str, str], ...] = ()
     timeout: float | None = None
     outputs: tuple[str, ...] = ()
+    ok_exit: tuple[int, ...] = (0,)  # exit codes that count as success (trace diff: 0 and 2)
     line: int = 0
 
     def param(self, name: str) -> ParamSpec | None:
@@ -265,8 +266,12 @@ def _command(name: str, node: Node, line: int) -> CommandSpec:
                 raise n.error("must be a positive number of seconds")
         elif k == "outputs":
             kw["outputs"] = n.str_list()
+        elif k == "ok_exit":
+            kw["ok_exit"] = tuple(x.int_(minimum=0) for x in n.seq())
+            if not kw["ok_exit"]:
+                raise n.error("must not be empty", hint="list the exit codes that mean success")
         else:
-            known = ["argv", "help", "params", "env", "timeout", "outputs"]
+            known = ["argv", "help", "params", "env", "timeout", "outputs", "ok_exit"]
             raise ConfigError(
                 f"unknown key '{k}' in command '{name}'",
                 path=n.path,

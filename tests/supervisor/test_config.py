@@ -120,7 +120,7 @@ def test_unknown_keys_warn_with_line(tmp_path: Path) -> None:
         ),
         (
             "version: 1\ncommands:\n  t:\n    argv: [x]\n    shell: true\n",
-            "supervisor.yaml:5: unknown key 'shell' in command 't' — use one of: argv, env, help, outputs, params, timeout",
+            "supervisor.yaml:5: unknown key 'shell' in command 't' — use one of: argv, env, help, ok_exit, outputs, params, timeout",
         ),
     ],
 )

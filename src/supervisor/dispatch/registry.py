@@ -53,6 +53,7 @@ class Invocation:
     timeout: float | None
     outputs: tuple[str, ...]  # bundle-relative paths the command is expected to write
     help: str = ""
+    ok_exit: tuple[int, ...] = (0,)  # exit codes that count as success
 
 
 def task_commands(config: Config, task: Task | None) -> list[CommandSpec]:
@@ -228,6 +229,7 @@ def render(
         timeout=spec.timeout,
         outputs=spec.outputs,
         help=spec.help,
+        ok_exit=spec.ok_exit,
     )
 
 

@@ -242,6 +242,7 @@ def _command_doc(inv: Invocation) -> dict[str, Any]:
         "params": dict(inv.params),
         "env": dict(inv.env),
         "timeout_s": inv.timeout,
+        "ok_exit": list(inv.ok_exit),
         "status": "pending",
         "exit_code": None,
         "duration_s": None,
@@ -264,7 +265,7 @@ def _fill(c: dict[str, Any], result: Any, path: Path) -> None:
         c["status"] = "interrupted"
     elif result.timed_out:
         c["status"] = "timeout"
-    elif result.exit_code != 0:
+    elif result.exit_code not in c["ok_exit"]:
         c["status"] = "failed"
     elif not all(o["exists"] for o in c["outputs"]):
         c["status"] = "missing-outputs"
@@ -276,7 +277,7 @@ def _describe(c: dict[str, Any]) -> str:
     took = f"in {c['duration_s']:.2f} s"
     status = c["status"]
     if status == "ok":
-        return f"exit 0 {took}"
+        return f"exit {c['exit_code']} {took}"
     if status == "timeout":
         return f"timed out after {c['timeout_s']:g} s (process group killed)"
     if status == "interrupted":
@@ -285,5 +286,5 @@ def _describe(c: dict[str, Any]) -> str:
         return str(c["error"])
     if status == "missing-outputs":
         missing = [o["path"] for o in c["outputs"] if not o["exists"]]
-        return f"exit 0 {took} but missing outputs: {', '.join(missing)}"
+        return f"exit {c['exit_code']} {took} but missing outputs: {', '.join(missing)}"
     return f"exit {c['exit_code']} {took}"

@@ -41,7 +41,7 @@ class Bundle:
         if doc.get("status") != "ok":
             out.append(f"its status is {doc.get('status')}")
         for c in doc.get("commands") or []:
-            if c.get("status") != "ok" or c.get("exit_code") != 0:
+            if c.get("status") != "ok" or c.get("exit_code") not in c.get("ok_exit", [0]):
                 code = c.get("exit_code")
                 out.append(f"{c.get('name')} {c.get('status')} (exit {code})")
         if doc.get("item") and str(doc["item"]).upper() != item.upper():

@@ -48,6 +48,12 @@ commands:
     env: {MINI_LOCAL: "in {out}"}
   fail:
     argv: ["{python}", -c, "import sys; print('boom', file=sys.stderr); sys.exit(3)"]
+  diverge:
+    help: exits with the code it is given; 2 means "found a divergence", a success here
+    argv: ["{python}", -c, "import sys; sys.exit(int(sys.argv[1]))", "{code}"]
+    params:
+      code: {type: int, default: 2}
+    ok_exit: [0, 2]
   spawn:
     help: start a sleeping child, record both pids, then sleep past the timeout
     argv: ["{python}", -c, "import os, subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); open(sys.argv[1] + '/pids', 'w').write(f'{os.getpid()} {c.pid}'); time.sleep(120)", "{out}"]

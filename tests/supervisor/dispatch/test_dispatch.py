@@ -24,7 +24,7 @@ BUNDLE_KEYS = [
     "started_at", "finished_at", "duration_s", "git", "commands",
 ]  # fmt: skip
 COMMAND_KEYS = [
-    "name", "argv", "params", "env", "timeout_s", "status", "exit_code", "duration_s", "stdout",
+    "name", "argv", "params", "env", "timeout_s", "ok_exit", "status", "exit_code", "duration_s", "stdout",
     "stderr", "outputs", "error",
 ]  # fmt: skip
 
@@ -183,7 +183,7 @@ def test_dry_run_prints_the_exact_argv_and_creates_nothing(mini_ws: Path, run_cl
     [
         (
             ["dispatch"],
-            "name at least one command, or pass --focus — use one of: args, envcheck, fail, hello, need, slow, spawn",
+            "name at least one command, or pass --focus — use one of: args, diverge, envcheck, fail, hello, need, slow, spawn",
         ),
         (["dispatch", "hello", "--focus"], "give command names or --focus, not both — drop one"),
         (
@@ -192,7 +192,7 @@ def test_dry_run_prints_the_exact_argv_and_creates_nothing(mini_ws: Path, run_cl
         ),
         (
             ["dispatch", "helo"],
-            "supervisor.yaml: no command 'helo' in the registry — did you mean hello? use one of: args, envcheck, fail, hello, need, slow, spawn",
+            "supervisor.yaml: no command 'helo' in the registry — did you mean hello? use one of: args, diverge, envcheck, fail, hello, need, slow, spawn",
         ),
         (["dispatch", "args", "n=x"], "args: n='x' is not an int — use a whole number, e.g. n=3"),
         (
@@ -223,7 +223,7 @@ def test_focus_task_without_commands(mini_ws: Path, run_cli: Run) -> None:
     assert r.returncode == 1
     assert r.stderr == (
         "error: focus task B1 names no registry command — name commands explicitly: supervisor "
-        "dispatch NAME …; use one of: args, envcheck, fail, hello, need, slow, spawn\n"
+        "dispatch NAME …; use one of: args, diverge, envcheck, fail, hello, need, slow, spawn\n"
     )
 
 
@@ -249,6 +249,17 @@ def test_a_failure_stops_the_rest_unless_keep_going(
         next((mini_ws / "reports" / "DEMO-001" / "phase_b").glob("*/bundle.json")).read_text()
     )
     assert [c["status"] for c in doc["commands"]] == ["failed", "ok"]
+
+
+def test_ok_exit_declares_which_codes_succeed(mini_ws: Path, run_cli: Run, bundle_doc: Any) -> None:
+    r = run_cli(["dispatch", "diverge", "--phase", "A"], mini_ws)
+    assert r.returncode == 0, r.stderr
+    (bundle,) = (mini_ws / "reports" / "DEMO-001" / "phase_a").iterdir()
+    c = bundle_doc(bundle)["commands"][0]
+    assert (c["status"], c["exit_code"], c["ok_exit"]) == ("ok", 2, [0, 2])
+    assert run_cli(["dispatch", "diverge", "code=1", "--phase", "B"], mini_ws).returncode == 1
+    (bundle,) = (mini_ws / "reports" / "DEMO-001" / "phase_b").iterdir()
+    assert bundle_doc(bundle)["commands"][0]["status"] == "failed"
 
 
 def test_timeout_kills_the_whole_process_group(
