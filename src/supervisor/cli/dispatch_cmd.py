@@ -48,7 +48,8 @@ def dispatch_command(
     Only commands declared in supervisor.yaml run, as argv lists (no shell), with KEY=VALUE
     checked against each parameter's declared type. The bundle holds commands.txt, per-command
     stdout/stderr logs, env.json, bundle.json, summary.md and SHA256SUMS. Exit 0 when every
-    command exited 0 (and wrote its declared outputs), 1 otherwise, 130 when interrupted.
+    command exited with a code its `ok_exit` allows (default 0) and wrote its declared
+    outputs, 1 otherwise, 130 when interrupted.
     """
     import signal
 

@@ -50,7 +50,7 @@ def record_attempt_command(
     N is the item's highest attempt number plus one, computed under a lock, so concurrent
     writers never collide. The bullet copies the item's existing style. --task/--state update
     the plan row, --status the item and its Index row; Last Updated gets the attempt date.
-    Done needs evidence: a bundle whose commands all exited 0, or existing --artifacts
+    Done needs evidence: a bundle whose commands all succeeded, or existing --artifacts
     (or --force REASON, which is written into the attempt).
     """
     from supervisor.record.attempt import AttemptRequest, record_attempt
