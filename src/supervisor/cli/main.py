@@ -43,18 +43,23 @@ def _root(
 
 def _register() -> None:
     # Each command module imports only typer at module level; library code is imported
-    # inside the command body so `supervisor next` never pays for torch or GitPython.
-    from supervisor.cli import lint_cmd, next_cmd, status_cmd
+    # inside the command body so `supervisor next` never pays for torch, GitPython or numpy.
+    from supervisor.cli import (
+        dispatch_cmd,
+        lint_cmd,
+        loop_cmd,
+        next_cmd,
+        record_cmd,
+        status_cmd,
+        trace_cmd,
+    )
 
     app.command("next")(next_cmd.next_command)
     app.command("status")(status_cmd.status_command)
-    app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
-    from supervisor.cli import dispatch_cmd, record_cmd
-
     app.command("dispatch")(dispatch_cmd.dispatch_command)
     app.command("record-attempt")(record_cmd.record_attempt_command)
-    from supervisor.cli import loop_cmd
-
+    app.add_typer(trace_cmd.app, name="trace")
+    app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
     app.command("loop")(loop_cmd.loop_command)
 
 

@@ -1,0 +1,265 @@
+"""The diff result as text: the terminal table, ``summary.md``, and the ``--out`` bundle
+(``metrics.json`` from :mod:`supervisor.trace.document`, ``summary.md``, ``divergence.png``).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from supervisor.errors import WorkspaceError
+from supervisor.trace.document import counts, iter_json, missing
+from supervisor.trace.result import PASS, DiffResult, Entry
+
+
+def _g(x: float | None, digits: int = 4) -> str:
+    if x is None:
+        return "—"
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.{digits}g}"
+
+
+def _cells(e: Entry) -> list[str]:
+    m = e.metrics
+    tol = (
+        f"{e.tol.rtol:.2g}/{e.tol.atol:.2g} {e.tol.level}"
+        if e.tol and e.tol.level != "exact"
+        else ""
+    )
+    note = (e.reasons[0] if e.reasons and e.status != "pass" else "") or (
+        f"waiver: {e.waiver.reason}" if e.waiver else ""
+    )
+    if m is None:
+        return [str(e.index), e.label, e.status.upper(), "", "", "", "", tol, note]
+    delta = _g(m.delta) if m.delta is not None else _g(m.max_abs)
+    return [
+        str(e.index),
+        e.label,
+        e.status.upper(),
+        delta,
+        _g(m.rel_err, 3),
+        _g(m.cosine, 9) if m.n > 1 else "",
+        _g(m.norm_ratio, 6),
+        tol,
+        note,
+    ]
+
+
+HEADERS = [
+    "#",
+    "tap",
+    "status",
+    "Δ / max|Δ|",
+    "rel err",
+    "cosine",
+    "norm ratio",
+    "rtol/atol",
+    "note",
+]
+
+
+def pick_rows(r: DiffResult, rows: int) -> list[int | None]:
+    """Entry indices to show (None marks skipped runs): all, or the informative ones."""
+    n = len(r)
+    if n <= rows:
+        return list(range(n))
+    pri: list[int] = []
+    if r.first is not None:
+        f = r.first.index
+        pri += [f] + ([r.first.previous_pass] if r.first.previous_pass is not None else [])
+        pri += [i for i in range(f - 2, f + 3) if 0 <= i < n]
+    for x in (r.jump.index if r.jump else None, r.first_nonfinite):
+        if x is not None:
+            pri.append(x)
+    pri += np.flatnonzero(r.status != PASS)[: rows * 2].tolist()
+    pri += list(range(min(n, rows)))
+    keep: list[int] = []
+    seen: set[int] = set()
+    for i in pri:
+        if i not in seen:
+            seen.add(i)
+            keep.append(i)
+        if len(keep) == rows:
+            break
+    out: list[int | None] = []
+    for i in sorted(keep):
+        if (out and out[-1] is not None and out[-1] != i - 1) or (not out and i > 0):
+            out.append(None)
+        out.append(i)
+    if out and out[-1] is not None and out[-1] < n - 1:
+        out.append(None)
+    return out
+
+
+def headline(r: DiffResult) -> list[str]:
+    """The verdict, the first divergence and the other findings, one line each."""
+    c = counts(r)
+    lines = [
+        f"reference (a): {r.a.path} [{r.a.format}, {c['taps_a']} taps, {r.a.dtype}]",
+        f"candidate (b): {r.b.path} [{r.b.format}, {c['taps_b']} taps, {r.b.dtype}]",
+        f"{r.verdict.upper()}: {c['compared']} compared, {c['pass']} pass, {c['fail']} fail, "
+        f"{c['waived']} waived, {c['missing']} only in a, {c['only_in_b']} only in b",
+    ]
+    lines += [f"  {why}" for why in r.reasons]
+    if r.first is not None:
+        e = r.entry(r.first.index, with_top=False)
+        lines.append(
+            f"first divergence: #{e.index} {e.label} ({e.a.where}) — {'; '.join(e.reasons)}"
+        )
+        if r.first.previous_pass is not None:
+            p = r.first.previous_pass
+            lines.append(f"  last passing tap before it: #{p} {r.label(p)} ({r.a.where(p)})")
+        else:
+            lines.append("  no passing tap before it")
+        if r.first.failing_qualifiers:
+            shown = ", ".join(
+                " ".join(f"{k}={v}" for k, v in q) for q in r.first.failing_qualifiers[:8]
+            )
+            lines.append(f"  {e.name} fails at: {shown}")
+    if r.jump is not None:
+        j = r.jump.index
+        frm = f" over #{r.jump.previous}" if r.jump.previous is not None else ""
+        lines.append(
+            f"largest jump: #{j} {r.label(j)}, rel err {_g(r.jump.error, 3)} "
+            f"(×{_g(r.jump.factor, 3)}{frm})"
+        )
+    if r.first_nonfinite is not None:
+        i = r.first_nonfinite
+        lines.append(f"first non-finite: #{i} {r.label(i)} ({r.a.where(i)})")
+    only_a = [r.label(i) for i in missing(r)[:11]]
+    only_b = [r.b_label(j) for j in r.only_b[:11]]
+    for side, labels, total in (("a", only_a, r.count("missing")), ("b", only_b, len(r.only_b))):
+        if labels:
+            more = f" … (+{total - 10})" if total > 10 else ""
+            lines.append(f"only in {side}: {', '.join(labels[:10])}{more}")
+    for w in r.unused_waivers:
+        lines.append(f"unused waiver: {w.pattern} ({w.origin})")
+    return lines
+
+
+def render_table(r: DiffResult, *, color: bool = False, width: int = 120, rows: int = 40) -> str:
+    """The terminal report: a rich table of the informative taps and the headline lines."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    picked = pick_rows(r, rows)
+    body = [None if i is None else _cells(r.entry(i, with_top=False)) for i in picked]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    caps = [
+        min(40, max([len(h), *(len(c[k]) for c in body if c is not None)]))
+        for k, h in enumerate(HEADERS)
+    ]
+    caps[-1] = max(10, width - sum(caps[:-1]) - 3 * (len(HEADERS) - 1))  # the note takes the rest
+    for h, cap in zip(HEADERS, caps, strict=True):
+        table.add_column(h, no_wrap=True, overflow="ellipsis", max_width=cap)
+    style = {"PASS": "green", "FAIL": "bold red", "WAIVED": "yellow", "MISSING": "magenta"}
+    for cells in body:
+        if cells is None:
+            table.add_row("…", *[""] * (len(HEADERS) - 1))
+            continue
+        cells_t = [Text(c) for c in cells]
+        cells_t[2].stylize(style.get(cells[2], ""))
+        table.add_row(*cells_t)
+    console.print(table)
+    for line in headline(r):
+        console.print(Text(line), soft_wrap=True)  # findings are not wrapped: grep-able
+    return buf.getvalue()
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def summary_md(r: DiffResult, *, rows: int = 200) -> str:
+    """``summary.md``: the verdict, findings, inputs and the informative taps."""
+    out = [f"# Trace diff: {r.verdict.upper()}", ""]
+    out += [f"- {_md_escape(line.strip())}" for line in headline(r)]
+    out += [
+        "",
+        "## Inputs",
+        "",
+        "| side | path | format | taps | dtype | sha256 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for side, t in (("a (reference)", r.a), ("b (candidate)", r.b)):
+        out.append(
+            f"| {side} | `{t.path}` | {t.format} | {len(t)} | {t.dtype} ({t.dtype_note}) "
+            f"| `{t.sha256[:16]}…` |"
+        )
+    head = [_md_escape(h) for h in HEADERS]
+    out += ["", "## Taps", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(HEADERS)]
+    for i in pick_rows(r, rows):
+        cells = (
+            ["…"] + [""] * (len(HEADERS) - 1) if i is None else _cells(r.entry(i, with_top=False))
+        )
+        out.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
+    out += ["", "Full per-tap metrics: `metrics.json`. Plot: `divergence.png`.", ""]
+    return "\n".join(out)
+
+
+def write_bundle(out: Path, doc: dict[str, Any], r: DiffResult) -> list[Path]:
+    """Write ``metrics.json`` (streamed), ``summary.md`` and ``divergence.png`` into ``out``,
+    each through a temporary file renamed into place."""
+    from supervisor.trace.plot import write_plot
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot create the output directory: {exc.strerror}", path=out
+        ) from None
+    paths = [out / "metrics.json", out / "summary.md", out / "divergence.png"]
+
+    def text(fh: IO[bytes], pieces: Iterable[str]) -> None:
+        for piece in pieces:
+            fh.write(piece.encode("utf-8"))
+
+    _atomic(paths[0], lambda fh: text(fh, iter_json(doc)))
+    _atomic(paths[1], lambda fh: text(fh, [summary_md(r)]))
+    _atomic(paths[2], lambda fh: write_plot(r, fh))
+    return paths
+
+
+def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    import contextlib
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot write: {exc.strerror}", path=path) from None
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

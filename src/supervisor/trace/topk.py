@@ -1,0 +1,90 @@
+"""Top-K differing elements of a tap: the K largest |Δ| (non-finite mismatches first), small
+taps sorted together in one pass per batch, large ones chunk by chunk."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from supervisor.trace.measure import CHUNK, Candidate, top_keys
+from supervisor.trace.metrics import Element, flat, unravel
+
+
+def _element(key: float, i: int, va: float, vb: float, shape: tuple[int, ...]) -> Element:
+    den = max(abs(va), abs(vb))
+    rel = key / den if den > 0 and math.isfinite(key) else math.inf
+    return Element(unravel(i, shape), va, vb, key, rel)
+
+
+def from_candidates(cands: list[Candidate], shape: tuple[int, ...], k: int) -> tuple[Element, ...]:
+    """The top ``k`` of candidate elements (largest |Δ| first, then index), |Δ| > 0 only."""
+    cands = sorted(cands, key=lambda c: (-c[0], c[1]))
+    return tuple(_element(*c, shape) for c in cands[:k] if c[0] > 0)
+
+
+def top_k(a: NDArray[Any], b: NDArray[Any], shape: tuple[int, ...], k: int) -> tuple[Element, ...]:
+    """The ``k`` elements with the largest |Δ| (non-finite mismatches first), |Δ| > 0 only."""
+    if k <= 0:
+        return ()
+    fa, fb = flat(a), flat(b)
+    cands: list[Candidate] = []
+    for s in range(0, fa.size, CHUNK):
+        ca = np.asarray(fa[s : s + CHUNK], dtype=np.float64)
+        cb = np.asarray(fb[s : s + CHUNK], dtype=np.float64)
+        key = top_keys(ca, cb)
+        idx = np.argpartition(-key, k - 1)[:k] if key.size > k else np.arange(key.size)
+        cands += [(float(key[i]), int(i) + s, float(ca[i]), float(cb[i])) for i in idx.tolist()]
+    return from_candidates(cands, shape, k)
+
+
+def top_k_many(
+    items: Sequence[tuple[NDArray[Any], NDArray[Any], tuple[int, ...]]], k: int
+) -> list[tuple[Element, ...]]:
+    """:func:`top_k` of many taps: small ones sorted together in one pass per batch."""
+    results: list[tuple[Element, ...]] = [()] * len(items)
+    if k <= 0:
+        return results
+    batch: list[int] = []
+    filled = 0
+
+    def flush() -> None:
+        nonlocal filled
+        if not batch:
+            return
+        a = np.concatenate([flat(items[i][0]) for i in batch]).astype(np.float64, copy=False)
+        b = np.concatenate([flat(items[i][1]) for i in batch]).astype(np.float64, copy=False)
+        lengths = np.array([items[i][0].size for i in batch], dtype=np.int64)
+        starts = np.zeros(lengths.size, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        key = top_keys(a, b)
+        seg = np.repeat(np.arange(lengths.size), lengths)
+        order = np.lexsort((-key, seg))
+        rank = np.arange(a.size) - starts[seg[order]]
+        sel = order[(rank < k) & (key[order] > 0)]
+        segs = seg[sel]
+        found: dict[int, list[Element]] = {}
+        rows = zip(
+            segs.tolist(), (sel - starts[segs]).tolist(), key[sel].tolist(), a[sel].tolist(),
+            b[sel].tolist(), strict=True,
+        )  # fmt: skip
+        for j, i, kv, va, vb in rows:
+            found.setdefault(j, []).append(_element(kv, i, va, vb, items[batch[j]][2]))
+        for j, els in found.items():
+            results[batch[j]] = tuple(els)
+        batch.clear()
+        filled = 0
+
+    for i, (a, b, shape) in enumerate(items):
+        if a.size > CHUNK:
+            results[i] = top_k(a, b, shape, k)
+            continue
+        if filled + a.size > CHUNK:
+            flush()
+        batch.append(i)
+        filled += int(a.size)
+    flush()
+    return results
