@@ -68,8 +68,8 @@ def test_focus_dispatch_of_the_repository_registry_runs_sim_trace(
     assert spec["argv"][1:8] == [
         "trace",
         "--pixel",
+        "67",
         "128",
-        "100",
         "--dtype",
         "float64",
         "--phi-mode",
@@ -78,7 +78,7 @@ def test_focus_dispatch_of_the_repository_registry_runs_sim_trace(
     assert (spec["exit_code"], spec["status"], spec["params"]) == (
         0,
         "ok",
-        {"s": "128", "f": "100"},
+        {"s": "67", "f": "128"},
     )
     assert spec["outputs"] == [{"path": "trace_spec.log", "exists": True}]
     trace = (bundle / "trace_spec.log").read_text()
