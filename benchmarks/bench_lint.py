@@ -24,6 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._common import stats as _stats
+from benchmarks._common import supervisor_cli as _supervisor
+from benchmarks._common import time_once
+
+
+def _once(cmd: list[str], cwd: Path) -> float:
+    return time_once(cmd, cwd, check=False)
+
+
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SUPERVISOR_SHARED", HERE.parent.parent / "shared"))
 CORPUS = SHARED / "corpus" / "nanobragg"
@@ -35,25 +44,6 @@ for p in open(sys.argv[1], encoding="utf-8").read().split():
     open(p, "rb").read().decode("utf-8")
 """
 IMPORT_AND_READ = "import typer, yaml, markdown_it\n" + READ_ONLY
-
-
-def _supervisor() -> list[str]:
-    exe = Path(sys.executable).parent / "supervisor"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "supervisor.cli.main"]
-
-
-def _once(cmd: list[str], cwd: Path) -> float:
-    t = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
-    return time.perf_counter() - t
-
-
-def _stats(samples: list[float]) -> dict[str, float]:
-    return {
-        "median_s": round(statistics.median(samples), 4),
-        "min_s": round(min(samples), 4),
-        "max_s": round(max(samples), 4),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks._common import stats, supervisor_cli, time_once
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SUPERVISOR_SHARED", HERE.parent.parent / "shared"))
@@ -55,23 +56,8 @@ def corpus_workspace(dst: Path, ledger: Path = LEDGER) -> Path:
     return dst
 
 
-def _supervisor() -> list[str]:
-    exe = Path(sys.executable).parent / "supervisor"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "supervisor.cli.main"]
-
-
 def _time(cmd: list[str], cwd: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
-    samples = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, check=True, capture_output=True)
-        samples.append(time.perf_counter() - t)
-    return {
-        "median_s": round(statistics.median(samples), 4),
-        "min_s": round(min(samples), 4),
-        "max_s": round(max(samples), 4),
-        "runs": runs,
-    }
+    return stats([time_once(cmd, cwd, env) for _ in range(runs)])
 
 
 def synthetic_ledger(items: int, attempts: int) -> str:
@@ -98,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args(argv)
-    cli = _supervisor()
+    cli = supervisor_cli()
     out: dict[str, object] = {
         "benchmark": "next",
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},

@@ -18,37 +18,19 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks._common import stats as _stats
+from benchmarks._common import supervisor_cli as _supervisor
+from benchmarks._common import time_once as _once
 from benchmarks.bench_next import LEDGER, corpus_workspace
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "record.json"
 TARGET_S = 0.5
 ITEM = "CLI-FLAGS-003"
-
-
-def _supervisor() -> list[str]:
-    exe = Path(sys.executable).parent / "supervisor"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "supervisor.cli.main"]
-
-
-def _once(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    t = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env={**os.environ, **env}, check=True, capture_output=True)
-    return time.perf_counter() - t
-
-
-def _stats(samples: list[float]) -> dict[str, float]:
-    return {
-        "median_s": round(statistics.median(samples), 4),
-        "min_s": round(min(samples), 4),
-        "max_s": round(max(samples), 4),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from supervisor.model import IndexRow, Item, Ledger
 from supervisor.parse.fields import first_word
-from supervisor.parse.markdown import outline, split_row
+from supervisor.parse.markdown import cell_spans, outline, split_row
 from supervisor.record.edits import Edit, apply_edits, verify_confined
 
 STATUS_COLUMN = 3  # | ID | Title | Priority | Status |
@@ -63,44 +63,10 @@ def trailing_space_rows(lines: Sequence[str], fenced: frozenset[int]) -> list[in
     return out
 
 
-def cell_bounds(line: str) -> list[tuple[int, int]]:
-    """``(start, end)`` offsets of each cell's text between the pipes of a table row
-    (pipes inside code spans or escaped do not split, as in ``split_row``)."""
-    pipes: list[int] = []
-    i, n, tick_run = 0, len(line), 0
-    while i < n:
-        ch = line[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "`":
-            j = i
-            while j < n and line[j] == "`":
-                j += 1
-            run = j - i
-            if tick_run == 0 and line.find("`" * run, j) != -1:
-                tick_run = run
-            elif tick_run == run:
-                tick_run = 0
-            i = j
-            continue
-        if ch == "|" and tick_run == 0:
-            pipes.append(i)
-        i += 1
-    regions = list(zip([0, *(p + 1 for p in pipes)], [*pipes, len(line)], strict=True))
-    stripped = line.strip()
-    if stripped.startswith("|") and regions and not line[slice(*regions[0])].strip():
-        regions = regions[1:]
-    ends_pipe = stripped.endswith("|") and not stripped.endswith("\\|")
-    if ends_pipe and regions and not line[slice(*regions[-1])].strip():
-        regions = regions[:-1]
-    return regions
-
-
 def status_cell_edit(line: str, word: str) -> str | None:
     """``line`` with its Status cell's text replaced by ``word`` (padding kept)."""
     cells = split_row(line)
-    bounds = cell_bounds(line)
+    bounds = cell_spans(line)
     if len(bounds) != len(cells) or len(cells) <= STATUS_COLUMN:
         return None
     a, b = bounds[STATUS_COLUMN]

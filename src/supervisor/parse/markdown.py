@@ -166,16 +166,16 @@ def blocks(lines: Sequence[str]) -> list[Block]:
     return out
 
 
-def split_row(line: str) -> tuple[str, ...]:
-    """Cells of a table row, splitting on ``|`` outside code spans and escapes."""
-    cells: list[str] = []
-    buf: list[str] = []
+def cell_spans(line: str) -> list[tuple[int, int]]:
+    """Offsets ``(start, end)`` of each table cell's text, splitting on ``|`` outside code
+    spans and escapes; the empty outer cells of ``| a | b |`` are dropped, so a missing
+    leading or trailing pipe changes nothing. Editors use these to replace one cell in place."""
+    bounds = [-1]
     tick_run = 0  # length of the backtick run that opened the current code span
     i, n = 0, len(line)
     while i < n:
         ch = line[i]
-        if ch == "\\" and i + 1 < n:
-            buf.append(line[i : i + 2])
+        if ch == "\\":
             i += 2
             continue
         if ch == "`":
@@ -187,19 +187,21 @@ def split_row(line: str) -> tuple[str, ...]:
                 tick_run = run
             elif tick_run == run:
                 tick_run = 0
-            buf.append(line[i:j])
             i = j
             continue
         if ch == "|" and tick_run == 0:
-            cells.append("".join(buf).strip())
-            buf = []
-        else:
-            buf.append(ch)
+            bounds.append(i)
         i += 1
-    cells.append("".join(buf).strip())
+    bounds.append(n)
+    spans = [(bounds[k] + 1, bounds[k + 1]) for k in range(len(bounds) - 1)]
     stripped = line.strip()
-    if stripped.startswith("|") and cells and cells[0] == "":
-        cells = cells[1:]
-    if stripped.endswith("|") and not stripped.endswith("\\|") and cells and cells[-1] == "":
-        cells = cells[:-1]
-    return tuple(cells)
+    if stripped.startswith("|") and spans and not line[slice(*spans[0])].strip():
+        spans = spans[1:]
+    if stripped.endswith("|") and spans and not line[slice(*spans[-1])].strip():
+        spans = spans[:-1]
+    return spans
+
+
+def split_row(line: str) -> tuple[str, ...]:
+    """Cells of a table row (see :func:`cell_spans`), stripped."""
+    return tuple(line[a:b].strip() for a, b in cell_spans(line))

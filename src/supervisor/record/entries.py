@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from supervisor.errors import NotFoundError, WorkspaceError, WriteConflictError, close_matches
 from supervisor.model import Item, Ledger, Outcome, Plan, Task, TaskState
 from supervisor.parse.fields import first_word, normalize_id
+from supervisor.parse.markdown import cell_spans
 from supervisor.record import style
 from supervisor.record.edits import Edit
 
@@ -126,11 +127,11 @@ def _row_status(lines: Sequence[str], n: int, status: str) -> str:
     col = 3
     for k in range(n - 1, 0, -1):  # the table header: | ID | Title | Priority | Status |
         cells = [lines[k - 1][a:b].strip().strip("*").lower() for a, b in
-                 style.cell_spans(lines[k - 1])]  # fmt: skip
+                 cell_spans(lines[k - 1])]  # fmt: skip
         if cells and cells[0] == "id":
             col = cells.index("status") if "status" in cells else col
             break
-    spans = style.cell_spans(line)
+    spans = cell_spans(line)
     if col >= len(spans):
         return line
     a, b = spans[col]
@@ -158,7 +159,7 @@ def task_edit(plan: Plan, lines: Sequence[str], task: Task, state: TaskState) ->
     """The task row with its State cell's marker swapped, in the plan's marker style."""
     marker, ticks = style.marker_for(plan, state)
     line = lines[task.span.start - 1]
-    spans = style.cell_spans(line)
+    spans = cell_spans(line)
     texts = [line[a:b].strip() for a, b in spans]
     idx = next((j for j in range(1, len(texts)) if texts[j] == task.raw_state and
                 style.MARKER.search(texts[j])), None)  # fmt: skip
@@ -178,7 +179,7 @@ def task_edit(plan: Plan, lines: Sequence[str], task: Task, state: TaskState) ->
 def _state_column(lines: Sequence[str], n: int) -> int | None:
     for k in range(n - 1, 0, -1):
         cells = [lines[k - 1][a:b].strip().strip("*").lower() for a, b in
-                 style.cell_spans(lines[k - 1])]  # fmt: skip
+                 cell_spans(lines[k - 1])]  # fmt: skip
         if cells and cells[0].endswith("id"):
             return next((i for i, c in enumerate(cells) if c in ("state", "status")), None)
     return None

@@ -145,39 +145,6 @@ def field_line_status(line: str, value: str, new: str) -> str:
     return body + " " + new + line[len(body) :]
 
 
-def cell_spans(line: str) -> list[tuple[int, int]]:
-    """Offsets ``(start, end)`` of each table cell's text (between pipes; the outer empty cells
-    of ``| a | b |`` are dropped), splitting on ``|`` outside code spans and escapes."""
-    bounds = [-1]
-    tick, i, n = 0, 0, len(line)
-    while i < n:
-        ch = line[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "`":
-            j = i
-            while j < n and line[j] == "`":
-                j += 1
-            run = j - i
-            if tick == 0 and line.find("`" * run, j) != -1:
-                tick = run
-            elif tick == run:
-                tick = 0
-            i = j
-            continue
-        if ch == "|" and tick == 0:
-            bounds.append(i)
-        i += 1
-    bounds.append(n)
-    spans = [(bounds[k] + 1, bounds[k + 1]) for k in range(len(bounds) - 1)]
-    if line.strip().startswith("|") and spans and not line[slice(*spans[0])].strip():
-        spans = spans[1:]
-    if line.rstrip().endswith("|") and spans and not line[slice(*spans[-1])].strip():
-        spans = spans[:-1]
-    return spans
-
-
 def set_cell(line: str, span: tuple[int, int], text: str) -> str:
     """Replace a cell's text, keeping its padding (a blank cell gets one space each side)."""
     a, b = span
