@@ -40,3 +40,22 @@ def _run(
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run `supervisor ARGS` in ``cwd`` as a subprocess (cache off unless env says so)."""
     return _run
+
+
+@pytest.fixture
+def process_gone() -> Callable[[int], bool]:
+    """Whether a pid is gone: no such process, or only a zombie left (its parent may not
+    reap it in a container)."""
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+    return gone

@@ -4,7 +4,6 @@ and a copy of this repository's own workspace (its registry runs `sim trace`).""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -167,24 +166,6 @@ def bundle_doc() -> Callable[[Path], dict[str, object]]:
         return doc
 
     return load
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only a zombie left (its parent may not reap it in a container)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-@pytest.fixture
-def process_gone() -> Callable[[int], bool]:
-    return gone
 
 
 @pytest.fixture

@@ -243,21 +243,3 @@ def set_config(ws: Path, old: str, new: str) -> None:
 @pytest.fixture
 def configure() -> Callable[[Path, str, str], None]:
     return set_config
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only a zombie left."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-@pytest.fixture
-def process_gone() -> Callable[[int], bool]:
-    return gone
