@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from supervisor.model import Span
+if TYPE_CHECKING:  # pragma: no cover - kept out of `supervisor lint --help`'s import path
+    from supervisor.model import Span
 
 ERROR = "error"
 WARNING = "warning"
@@ -117,6 +118,8 @@ def finding(code: str, span: Span, message: str, fix: str = "") -> Finding:
 
 def at(path: str, line: int, end: int | None = None) -> Span:
     """A span for a finding (line clamped to 1)."""
+    from supervisor.model import Span
+
     start = max(1, line)
     return Span(path, start, max(start, end if end is not None else start))
 
