@@ -7,10 +7,7 @@ Selectors that look like options are refused, never passed on.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -44,31 +41,25 @@ def _reason(out: str, code: int) -> str:
 
 
 def _pytest_collect(argv: list[str], root: Path, env: dict[str, str]) -> str | None:
-    """None when the selector collects, else why not. The child runs in its own session so
-    a timeout kills its whole process group (what ``dispatch.runner`` does for commands)."""
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return f"cannot run {argv[0]}: {exc.strerror}"
-    try:
-        out, _ = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+    """None when the selector collects, else why not. Runs through ``dispatch.runner`` (the
+    only subprocess caller): argv only, own process group, killed on timeout."""
+    import tempfile
+
+    from supervisor.dispatch.runner import run
+
+    with tempfile.TemporaryDirectory(prefix="supervisor-collect-") as tmp:
+        log = Path(tmp) / "collect.log"
+        result = run(argv, cwd=root, env=env, stdout=log, stderr=log, timeout=TIMEOUT_S,
+                     append=True)  # fmt: skip
+        out = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    if result.error is not None:
+        return f"cannot run {argv[0]}: {result.error}"
+    if result.timed_out:
         return f"collection timed out after {TIMEOUT_S:.0f} s"
-    if proc.returncode == 0:
+    code = result.exit_code if result.exit_code is not None else -1
+    if code == 0:
         return None
-    text = out.decode("utf-8", "replace")
-    return f"pytest exit {proc.returncode}: {_reason(text, proc.returncode)}"
+    return f"pytest exit {code}: {_reason(out, code)}"
 
 
 def collect(root: Path, selectors: Iterable[tuple[str, Span]]) -> Iterator[Finding]:
