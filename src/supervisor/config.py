@@ -90,6 +90,31 @@ ESCALATIONS = ("mode", "block", "next")
 
 
 @dataclass(frozen=True)
+class GoalsFile:
+    """Where the operator keeps ordered goals: a file and the markers around the list."""
+
+    path: str
+    start: str = "<current long-term goals>"
+    end: str = "</current long-term goals>"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The ``selection:`` section: the stall window, the operator's goals (inline, or in a
+    file between markers), how many recent commit subjects count as the loop's history, and
+    after how many turns without an attempt an Active Focus entry is stale."""
+
+    stall_window: int = 3
+    goals: tuple[str, ...] = ()
+    goals_file: GoalsFile | None = None
+    history: int = 30
+    stale_turns: int = 10
+
+
+_SELECTION_KEYS = ["stall_window", "goals", "goals_file", "history", "stale_turns"]
+
+
+@dataclass(frozen=True)
 class LoopConfig:
     """The ``loop:`` section: the agent command (argv, never a shell line), iteration and
     time limits, the stall guard, what a turn may commit, and where logs and state live."""
@@ -118,7 +143,7 @@ class Config:
     paths: Paths = field(default_factory=Paths)
     priorities: tuple[str, ...] = ("Critical", "High", "Medium", "Low")
     statuses: Statuses = field(default_factory=Statuses)
-    stall_window: int = 3
+    selection: Selection = field(default_factory=Selection)
     default_mode: str = "Parity"
     stall_mode: str = "Evidence"
     env: tuple[tuple[str, str], ...] = ()
@@ -130,6 +155,10 @@ class Config:
 
     def command(self, name: str) -> CommandSpec | None:
         return next((c for c in self.commands if c.name == name), None)
+
+    @property
+    def stall_window(self) -> int:
+        return self.selection.stall_window
 
     @property
     def rel_path(self) -> str:
@@ -192,11 +221,7 @@ def parse_config(text: str, path: Path) -> Config:
         elif key == "statuses":
             kw["statuses"] = Statuses(**_known(node, Statuses.__dataclass_fields__, warnings))
         elif key == "selection":
-            for k, n, ln in node.items():
-                if k == "stall_window":
-                    kw["stall_window"] = n.int_(minimum=1)
-                else:
-                    warnings.append(_unknown(name, ln, k, "selection", ["stall_window"]))
+            kw["selection"] = _selection(node, name, warnings)
         elif key == "brief":
             for k, n, ln in node.items():
                 if k in ("default_mode", "stall_mode"):
@@ -217,6 +242,30 @@ def parse_config(text: str, path: Path) -> Config:
         else:
             warnings.append(_unknown(name, line, key, "", list(_TOP)))
     return Config(root=path.parent, path=path, warnings=tuple(warnings), **kw)
+
+
+def _selection(node: Node, name: str, warnings: list[str]) -> Selection:
+    kw: dict[str, Any] = {}
+    for k, n, ln in node.items():
+        if k in ("stall_window", "history", "stale_turns"):
+            kw[k] = n.int_(minimum=1 if k == "stall_window" else 0)
+        elif k == "goals":
+            kw["goals"] = n.str_list()
+        elif k == "goals_file":
+            if n.kind == "scalar":
+                kw["goals_file"] = GoalsFile(n.str_())
+            else:
+                sub = {kk: nn.str_() for kk, nn, _ in n.items() if kk in ("path", "start", "end")}
+                for kk, _, lln in n.items():
+                    if kk not in ("path", "start", "end"):
+                        known = ["path", "start", "end"]
+                        warnings.append(_unknown(name, lln, kk, "selection.goals_file", known))
+                if "path" not in sub:
+                    raise n.error("goals_file needs a path", hint="add path: FILE")
+                kw["goals_file"] = GoalsFile(**sub)
+        else:
+            warnings.append(_unknown(name, ln, k, "selection", _SELECTION_KEYS))
+    return Selection(**kw)
 
 
 def _unknown(path: str, line: int, key: str, section: str, known: list[str]) -> str:

@@ -269,3 +269,124 @@ def ahead(root: Path, remote: str, branch: str) -> bool:
     except git.GitCommandError:
         return True
     return int(str(count).strip() or "0") > 0
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit of a repository's history: enough to replay a loop turn by turn."""
+
+    sha: str
+    parents: tuple[str, ...]
+    date: str  # author date, ISO 8601 with offset
+    subject: str
+
+
+def history(root: Path, rev: str = "HEAD") -> list[CommitInfo]:
+    """Every commit reachable from ``rev``, oldest first (topological, then date order)."""
+    import git
+
+    repo, _ = _work_repo_or_bare(root)
+    try:
+        out = repo.git.log(
+            "--topo-order", "--reverse", "--date-order", "--format=%H%x1f%P%x1f%aI%x1f%s", rev
+        )
+    except git.GitCommandError as exc:
+        raise WorkspaceError(f"cannot read history: {_detail(exc)}", path=str(root)) from None
+    commits = []
+    for line in str(out).splitlines():
+        sha, parents, date, subject = [*line.split("\x1f"), "", "", ""][:4]
+        commits.append(CommitInfo(sha, tuple(parents.split()), date, subject))
+    return commits
+
+
+def touching(root: Path, rel: str, rev: str = "HEAD") -> set[str]:
+    """SHAs of the commits reachable from ``rev`` that changed ``rel`` (``git log -- rel``)."""
+    import git
+
+    repo, _ = _work_repo_or_bare(root)
+    try:
+        out = repo.git.log("--format=%H", rev, "--", rel)
+    except git.GitCommandError as exc:
+        raise WorkspaceError(f"cannot read history: {_detail(exc)}", path=str(root)) from None
+    return set(str(out).split())
+
+
+class TreeReader:
+    """Reads files at any commit straight from git objects (no checkout), through one
+    persistent ``git cat-file`` process; blobs are cached by object id."""
+
+    def __init__(self, root: Path) -> None:
+        self._repo, _ = _work_repo_or_bare(root)
+        self._trees: dict[str, Any] = {}
+        self._blobs: dict[str, bytes] = {}
+
+    def _tree(self, sha: str) -> Any:
+        tree = self._trees.get(sha)
+        if tree is None:
+            tree = self._trees[sha] = self._repo.commit(sha).tree
+        return tree
+
+    def _entry(self, sha: str, rel: str) -> Any:
+        try:
+            return self._tree(sha) / rel
+        except KeyError:
+            return None
+
+    def blob_id(self, sha: str, rel: str) -> str | None:
+        """The object id of ``rel`` at ``sha`` when it is a file there, else None."""
+        entry = self._entry(sha, rel)
+        return entry.hexsha if entry is not None and entry.type == "blob" else None
+
+    def read(self, sha: str, rel: str) -> bytes | None:
+        """The bytes of ``rel`` at ``sha``; None when it is not a file there."""
+        entry = self._entry(sha, rel)
+        if entry is None or entry.type != "blob":
+            return None
+        data = self._blobs.get(entry.hexsha)
+        if data is None:
+            data = self._blobs[entry.hexsha] = entry.data_stream.read()
+        return data
+
+    def files(self, sha: str, rel_dir: str, suffix: str) -> list[str]:
+        """Sorted paths (relative to ``rel_dir``) of files ending in ``suffix`` under it."""
+        entry = self._entry(sha, rel_dir.rstrip("/")) if rel_dir.strip("/") else self._tree(sha)
+        if entry is None or entry.type != "tree":
+            return []
+        base = len(entry.path) + 1 if entry.path else 0
+        return sorted(
+            b.path[base:] for b in entry.traverse() if b.type == "blob" and b.path.endswith(suffix)
+        )
+
+
+def _work_repo_or_bare(root: Path) -> tuple[Repo, Path]:
+    """The repository at ``root`` (a work tree or a bare repository, e.g. a clone of a
+    bundle), or a clear error."""
+    repo = open_repo(root)
+    if repo is None:
+        raise WorkspaceError(
+            "not a git repository", path=str(root), hint="pass --repo DIR of a git repository"
+        )
+    top = Path(repo.working_tree_dir) if repo.working_tree_dir else Path(repo.git_dir)
+    return repo, top
+
+
+def recent_subjects(root: Path, limit: int) -> list[tuple[str, str]]:
+    """``(short sha, subject)`` of the newest ``limit`` commits of the repository holding
+    ``root``, newest first; empty outside a repository. Runs ``git log`` directly (through
+    the runner's probe) so that `supervisor next` never pays for importing GitPython."""
+    if limit <= 0 or not any((d / ".git").exists() for d in (root, *root.parents)):
+        return []
+    import os
+
+    from supervisor.dispatch.runner import Probe
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    argv = ["git", "log", f"-n{int(limit)}", "--no-color", "--format=%h%x1f%s"]
+    out = Probe(argv, cwd=root, env=env).result(timeout=10.0)
+    if out is None:
+        return []
+    rows = [line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line]
+    return [(sha, subject) for sha, subject in rows]

@@ -10,6 +10,7 @@ item's last K attempts.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from supervisor.config import Config
@@ -24,6 +25,7 @@ from supervisor.parse.fields import (
     normalize_id,
     plain,
 )
+from supervisor.signals import Signals
 
 _CLOSED_ACTION = re.compile(r"^(?:✅|☑|\[[xXD]\]|~~|(?:COMPLETE|DONE|CLOSED|RESOLVED)\b)")
 _SKIP_FOCUS_TAGS = {"MONITOR", "WATCH", "ON HOLD", "PAUSED", "READY TO ARCHIVE", "DONE"}
@@ -57,12 +59,31 @@ class Stall:
 
 
 @dataclass(frozen=True)
+class Step:
+    """The phase and task chosen inside a plan, plus what follows it."""
+
+    phase: Phase | None
+    task: Task | None
+    next_task: Task | None
+    blocked: tuple[Task, ...]  # blocked tasks passed over on the way
+    how: str = ""  # why this phase and task
+
+
+NO_STEP = Step(None, None, None, ())
+
+
+@dataclass(frozen=True)
 class Focus:
+    """The selection stage's answer: the item (and how it was chosen), its plan, phase and
+    task, and every signal that decided or was passed over."""
+
     item: Item
-    how: str  # "cli", "active-focus" or "ranked"
+    how: str  # "cli", "continuity", "goal", "active-focus" or "ranked"
     ranking: tuple[Candidate, ...]
     notes: tuple[str, ...]
     stall: Stall | None
+    plan: Plan | None = None
+    step: Step = NO_STEP
 
 
 def status_word(item: Item, ledger: Ledger) -> str:
@@ -145,20 +166,37 @@ def rank(ledger: Ledger, config: Config) -> tuple[Candidate, ...]:
 
 
 def stall_of(item: Item, window: int) -> Stall | None:
-    """A stall when the last ``window`` attempts all ended without success."""
-    attempts = [a for a in item.attempts if a.is_attempt]
-    if window < 1 or len(attempts) < window:
+    """A stall when the item's latest ``window`` attempts — by attempt number, not file
+    order — all ended without success."""
+    numbered = [a for a in item.attempts if a.is_attempt]
+    if window < 1 or len(numbered) < window:
         return None
-    last = tuple(attempts[-window:])
+    ordered = sorted(enumerate(numbered), key=lambda x: (x[1].number_end or x[1].number or 0, x[0]))
+    last = tuple(a for _, a in ordered[-window:])
     if any(a.outcome is Outcome.SUCCESS for a in last):
         return None
     return Stall(window, last)
 
 
-def choose_item(ledger: Ledger, config: Config, override: str | None = None) -> Focus:
+def choose_item(
+    ledger: Ledger, config: Config, override: str | None = None, signals: Signals | None = None
+) -> Focus:
+    """The item for the next turn. In order: ``--focus``; continuity (the item the last turns
+    worked on, while it is eligible); the operator's goals (highest first); the ledger's
+    Active Focus entries that are not stale; the ranking. Every signal that decided or was
+    passed over is named in ``notes``."""
+    from supervisor.mentions import ItemIndex
+
     ranking = rank(ledger, config)
     notes: list[str] = []
     by_id = {c.id: c for c in ranking}
+    window = config.stall_window
+
+    def chosen(ident: str, how: str) -> Focus:
+        item = ledger.item(ident)
+        assert item is not None
+        return Focus(item, how, ranking, tuple(notes), stall_of(item, window))
+
     if override:
         want = normalize_id(override.strip().strip("[]`")).upper()
         item = ledger.item(want)
@@ -168,23 +206,55 @@ def choose_item(ledger: Ledger, config: Config, override: str | None = None) -> 
             raise NotFoundError(f"no item {want} in the ledger", path=ledger.path, hint=hint)
         if not by_id[item.id].eligible:
             notes.append(f"--focus {item.id} chosen although: {'; '.join(by_id[item.id].reasons)}")
-        return Focus(item, "cli", ranking, tuple(notes), stall_of(item, config.stall_window))
-    for entry in ledger.active_focus:
-        if entry.id is None or (entry.tag or "").upper() in _SKIP_FOCUS_TAGS:
+        return chosen(item.id, "cli")
+    signals = signals if signals is not None else Signals()
+    index = ItemIndex(ledger)
+    for ident, source in _continuity(signals, index):
+        cand = by_id[ident]
+        if cand.eligible:
+            notes.append(f"continuity: {source} worked on {ident}")
+            return chosen(ident, "continuity")
+        notes.append(f"continuity passed over {ident} ({source}): {'; '.join(cand.reasons)}")
+    for goal in signals.goals:
+        m = index.first(goal.text, titles=True)
+        where = f" ({goal.span.anchor})" if goal.span else ""
+        if m is None:
+            notes.append(f"goal {goal.rank}{where} names no ledger item: {_clip(goal.text)}")
             continue
-        cand = by_id.get(entry.id)
-        if cand is None:
-            notes.append(f"Active Focus names {entry.id}, which has no section; skipped")
-        elif cand.kind != "active":
-            notes.append(f"Active Focus names {entry.id}, but it is {cand.status}; skipped")
-        else:
-            item = ledger.item(entry.id)
-            assert item is not None
-            if not cand.eligible:
-                notes.append(f"Active Focus {entry.id} chosen although: {'; '.join(cand.reasons)}")
-            return Focus(
-                item, "active-focus", ranking, tuple(notes), stall_of(item, config.stall_window)
+        cand = by_id[m.item]
+        if cand.eligible:
+            notes.append(f"goal {goal.rank}{where} names {m.item} (by {m.how} {m.token!r})")
+            return chosen(m.item, "goal")
+        notes.append(f"goal {goal.rank} names {m.item}, passed over: {'; '.join(cand.reasons)}")
+    recent = {ident for ident, _ in _continuity(signals, index)}
+    for entry in ledger.active_focus:
+        tag = (entry.tag or "").upper()
+        if tag in _SKIP_FOCUS_TAGS:
+            continue
+        text = f"{entry.tag or ''}: {entry.text}" if entry.tag else entry.text
+        named: str | None = entry.id or next(
+            (m.item for m in index.mentions(text) if m.how in ("id", "prefix", "plan")), None
+        )
+        line = entry.span.start
+        if named is None:
+            notes.append(f"Active Focus line {line} names no ledger item; skipped")
+            continue
+        ident = named
+        entry_cand = by_id.get(ident)
+        if entry_cand is None:
+            notes.append(f"Active Focus names {ident}, which has no section; skipped")
+        elif entry_cand.kind != "active":
+            notes.append(f"Active Focus names {ident}, but it is {entry_cand.status}; skipped")
+        elif recent and ident not in recent:
+            notes.append(
+                f"Active Focus line {line} ({ident}) is stale: the latest turns worked on "
+                f"{', '.join(sorted(recent))}; skipped"
             )
+        elif not entry_cand.eligible:
+            notes.append(f"Active Focus {ident} passed over: {'; '.join(entry_cand.reasons)}")
+        else:
+            notes.append(f"Active Focus line {line} names {ident}")
+            return chosen(ident, "active-focus")
     best = next((c for c in ranking if c.eligible), None)
     if best is None:
         raise NotFoundError(
@@ -193,46 +263,160 @@ def choose_item(ledger: Ledger, config: Config, override: str | None = None) -> 
             path=ledger.path,
             hint="run `supervisor next --explain` for the reasons, or pass --focus ID",
         )
-    item = ledger.item(best.id)
-    assert item is not None
-    return Focus(item, "ranked", ranking, tuple(notes), stall_of(item, config.stall_window))
+    return chosen(best.id, "ranked")
 
 
-@dataclass(frozen=True)
-class Step:
-    """The phase and task chosen inside a plan, plus what follows it."""
-
-    phase: Phase | None
-    task: Task | None
-    next_task: Task | None
-    blocked: tuple[Task, ...]  # blocked tasks passed over on the way
+def _clip(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _actionable(phase: Phase) -> Task | None:
+def _continuity(signals: Signals, index: object) -> list[tuple[str, str]]:
+    """Items the latest turns worked on, newest first: the last brief's focus, then commit
+    subjects that name an item (by ID or ID prefix)."""
+    from supervisor.mentions import ItemIndex
+
+    assert isinstance(index, ItemIndex)
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    if signals.last_brief:
+        ident = index.by_id(signals.last_brief) or index.by_prefix(signals.last_brief)
+        if ident is not None:
+            out.append((ident, f"the last brief ({signals.last_brief_path})"))
+            seen.add(ident)
+    for c in signals.commits:
+        for m in index.mentions(c.subject):
+            if m.how in ("id", "prefix") and m.item not in seen:
+                seen.add(m.item)
+                out.append((m.item, f"commit {c.sha} ({_clip(c.subject, 60)!r})"))
+    return out
+
+
+def _actionable(phase: Phase, done: Mapping[str, object] = {}) -> Task | None:
     for want in (TaskState.IN_PROGRESS, TaskState.NOT_STARTED):
         for t in phase.tasks:
-            if t.state is want:
+            if t.state is want and t.id not in done:
                 return t
     return None
 
 
-def _open(task: Task, cur: Task) -> bool:
-    return task is not cur and not task.state.finished and task.state is not TaskState.BLOCKED
+def _open(task: Task, cur: Task, done: Mapping[str, object]) -> bool:
+    return (
+        task is not cur
+        and not task.state.finished
+        and task.state is not TaskState.BLOCKED
+        and task.id not in done
+    )
 
 
-def choose_task(plan: Plan) -> Step:
-    """First unfinished phase with an actionable task; blocked-only phases are passed over."""
+def step_named(text: str, plan: Plan) -> tuple[str | None, str | None]:
+    """The phase and task of ``plan`` that ``text`` names first (``Phase C``, ``C3``,
+    ``L3k.3c.3``; the longest task ID wins at a position, so ``L3k.3c.3`` beats ``L3k.3``)."""
+    task_ids = sorted({t.id for t in plan.tasks if t.id}, key=len, reverse=True)
+    best: tuple[int, str] | None = None
+    for tid in task_ids:
+        m = re.search(rf"(?<![\w.]){re.escape(tid)}(?![\w]|\.\w)", text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), tid)
+    if best is not None:
+        task = plan.task(best[1])
+        return (task.phase_id if task else None), best[1]
+    phase_ids = sorted({p.id for p in plan.phases if p.id}, key=len, reverse=True)
+    best = None
+    for pid in phase_ids:
+        m = re.search(rf"\bPhase\s+{re.escape(pid)}(?![\w.])", text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), pid)
+    return (best[1] if best else None), None
+
+
+def named_sources(item: Item) -> list[tuple[str, str]]:
+    """Texts that may name the step being worked, most authoritative first: the item's first
+    open Next Action, the latest attempt's Next Actions, the status note."""
+    out: list[tuple[str, str]] = []
+    actions = open_actions(item)
+    if actions:
+        out.append((f"Next Action at line {actions[0].span.start}", actions[0].text))
+    latest = latest_attempt(item)
+    if latest is not None:
+        m = re.search(r"Next Actions?\s*(?:\([^)]*\))?\s*:\s*(.*)", latest.text, re.S)
+        if m:
+            out.append((f"attempt #{latest.number}'s Next Actions", m.group(1)))
+    status = item.value("Status")
+    if status and "(" in status:
+        out.append(("the status note", status))
+    return out
+
+
+def latest_attempt(item: Item) -> Attempt | None:
+    """The attempt with the highest number (file order breaks ties)."""
+    numbered = [a for a in item.attempts if a.number is not None]
+    if not numbered:
+        return None
+    return max(enumerate(numbered), key=lambda x: (x[1].number_end or x[1].number or 0, x[0]))[1]
+
+
+_PROGRESS = (TaskState.DONE, TaskState.SKIPPED, TaskState.IN_PROGRESS)
+
+
+def choose_task(plan: Plan, item: Item | None = None) -> Step:
+    """The phase and task to work: one named by the item's open Next Action, latest attempt or
+    status note when it is unfinished; else the current phase — where the plan's progress
+    ends — and its first in-progress (else not-started) task. Rows a successful attempt
+    reports done count as done; leftover open rows of earlier phases come after the current
+    phase; blocked-only phases are passed over."""
+    done = reported_done(item, plan) if item is not None else {}
+    phases = list(plan.phases)
     blocked: list[Task] = []
-    phases = [p for p in plan.phases if not p.finished]
-    for k, phase in enumerate(phases):
-        task = _actionable(phase)
+
+    def unfinished(p: Phase) -> bool:
+        return any(not t.state.finished and t.id not in done for t in p.tasks)
+
+    def step(k: int, task: Task, how: str) -> Step:
+        order = phases[k:] + phases[:k]
+        later = [t for p in order for t in p.tasks if _open(t, task, done)]
+        passed = [  # blocked tasks of blocked-only phases before this one
+            t
+            for p in phases[:k]
+            if unfinished(p) and _actionable(p, done) is None
+            for t in p.tasks
+            if t.state is TaskState.BLOCKED
+        ]
+        passed += [t for t in blocked if t not in passed]
+        return Step(phases[k], task, later[0] if later else None, tuple(passed), how)
+
+    if item is not None:
+        for source, text in named_sources(item):
+            pid, tid = step_named(text, plan)
+            task = plan.task(tid) if tid else None
+            if task is not None and (task.state.finished or task.id in done):
+                task = None
+            k = next((i for i, p in enumerate(phases) if p.id == pid), None)
+            if k is None:
+                continue
+            if task is None or task.state is TaskState.BLOCKED:
+                task = _actionable(phases[k], done)
+            if task is not None:
+                return step(k, task, f"named by {source}")
+    progress = [
+        k
+        for k, p in enumerate(phases)
+        if any(
+            t.state.finished or t.state is TaskState.IN_PROGRESS or t.id in done for t in p.tasks
+        )
+    ]
+    start = progress[-1] if progress else 0
+    for k in [*range(start, len(phases)), *range(start)]:
+        phase = phases[k]
+        if not unfinished(phase):
+            continue
+        task = _actionable(phase, done)
         if task is None:
             blocked += [t for t in phase.tasks if t.state is TaskState.BLOCKED]
             continue
-        later = [t for t in phase.tasks if _open(t, task)]
-        later += [t for p in phases[k + 1 :] for t in p.tasks if _open(t, task)]
-        return Step(phase, task, later[0] if later else None, tuple(blocked))
-    return Step(phases[0] if phases else None, None, None, tuple(blocked))
+        how = "the current phase (where progress ends)" if k >= start else "a leftover row"
+        return step(k, task, how)
+    rest = [p for p in phases if unfinished(p)]
+    return Step(rest[0] if rest else None, None, None, tuple(blocked), "no actionable task")
 
 
 def open_actions(item: Item) -> tuple[ListEntry, ...]:
@@ -241,3 +425,48 @@ def open_actions(item: Item) -> tuple[ListEntry, ...]:
     if f is None:
         return ()
     return tuple(e for e in list_entries(f) if not _CLOSED_ACTION.match(plain(e.head)))
+
+
+_DONE_WORDS = re.compile(r"\b(?:complete[sd]?|done|finished|closed|landed|passed|resolved)\b", re.I)
+
+
+def reported_done(item: Item, plan: Plan) -> dict[str, int | None]:
+    """Tasks of ``plan`` that a successful attempt of ``item`` reports done: the attempt's
+    first line names the task ID (``Attempt #12 — Result: success. B3 landed …``), or names its
+    phase (``Phase B``) next to a completion word. Only attempts made while the item followed
+    this plan count (from the first attempt that cites the plan's path on; the last five when
+    none does), since task IDs repeat across an item's plans. Maps task ID -> attempt number."""
+    ids = sorted({t.id for t in plan.tasks if t.id}, key=len, reverse=True)
+    phases = {p.id: p for p in plan.phases if p.id}
+    numbered = sorted(
+        (a for a in item.attempts if a.number is not None),
+        key=lambda a: a.number_end or a.number or 0,
+    )
+    cites = _plan_citation(plan.path)
+    first = next((k for k, a in enumerate(numbered) if cites.search(a.text)), None)
+    scope = numbered[first:] if first is not None else numbered[-5:]
+    out: dict[str, int | None] = {}
+    for a in scope:
+        if a.outcome is not Outcome.SUCCESS:
+            continue
+        line = a.head
+        for tid in ids:
+            if tid not in out and re.search(rf"(?<![\w.]){re.escape(tid)}(?![\w]|\.\w)", line):
+                out[tid] = a.number
+        if _DONE_WORDS.search(line):
+            for pid, phase in phases.items():
+                if re.search(rf"\bPhase\s+{re.escape(pid)}\b(?![.\w])", line):
+                    for t in phase.tasks:
+                        out.setdefault(t.id, a.number)
+    return out
+
+
+def _plan_citation(path: str) -> re.Pattern[str]:
+    """Matches a citation of the plan: its path, or its directory for ``…/<dir>/plan.md``."""
+    stem = path.rsplit("/", 1)
+    name = stem[-1]
+    if name in ("plan.md", "implementation.md", "README.md") and len(stem) == 2:
+        key = stem[0].rsplit("/", 1)[-1] + "/"
+    else:
+        key = name
+    return re.compile(re.escape(key))

@@ -9,21 +9,56 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Protocol
 
 from supervisor.config import Config, load_config
 from supervisor.errors import WorkspaceError
 from supervisor.model import Item, Ledger, Plan
 
 
+class Source(Protocol):
+    """Where a workspace's files come from: the disk (default) or a commit's git objects
+    (``supervisor replay``). Paths are workspace-relative POSIX strings."""
+
+    def read_bytes(self, rel: str) -> bytes: ...  # FileNotFoundError / IsADirectoryError
+
+    def is_file(self, rel: str) -> bool: ...
+
+    def files(self, rel_dir: str, suffix: str) -> list[str]: ...  # sorted, relative to rel_dir
+
+
+class DiskSource:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read_bytes(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
+
+    def is_file(self, rel: str) -> bool:
+        return (self.root / rel).is_file()
+
+    def files(self, rel_dir: str, suffix: str) -> list[str]:
+        from supervisor.cache import listing
+
+        return listing(self.root / rel_dir, suffix)
+
+
 class Workspace:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self,
+        config: Config,
+        source: Source | None = None,
+        memo: dict[tuple[str, str], Plan] | None = None,
+    ) -> None:
         self.config = config
         self.root = config.root
+        self.source: Source = source if source is not None else DiskSource(config.root)
         self._text: dict[str, str] = {}
         self.reads: dict[str, str] = {}  # rel path -> sha256 of the bytes read
         self.listings: dict[str, tuple[str, list[str]]] = {}  # dir -> (suffix, names)
         self._ledger: Ledger | None = None
         self._plans: dict[str, Plan] = {}
+        self._memo = memo  # plans parsed by (path, content hash), shared across workspaces
 
     @classmethod
     def find(cls, start: Path) -> Workspace:
@@ -44,14 +79,13 @@ class Workspace:
         return self.root / rel
 
     def exists(self, rel: str) -> bool:
-        return self.abs(rel).is_file()
+        return self.source.is_file(rel)
 
     def read_text(self, rel: str, *, what: str = "file", hint: str | None = None) -> str:
         if rel in self._text:
             return self._text[rel]
-        path = self.abs(rel)
         try:
-            data = path.read_bytes()
+            data = self.source.read_bytes(rel)
         except FileNotFoundError:
             raise WorkspaceError(
                 f"{what} not found", path=rel, hint=hint or "create it or fix the path"
@@ -102,10 +136,8 @@ class Workspace:
 
     def plan_paths(self) -> list[str]:
         """Markdown files under the plans directory, sorted (deterministic)."""
-        from supervisor.cache import listing
-
         plans = self.config.paths.plans.rstrip("/")
-        names = listing(self.abs(plans), ".md")
+        names = self.source.files(plans, ".md")
         self.listings[plans] = (".md", names)
         return [f"{plans}/{n}" for n in names]
 
@@ -113,30 +145,40 @@ class Workspace:
         if rel not in self._plans:
             from supervisor.parse.plan import parse_plan
 
-            self._plans[rel] = parse_plan(self.read_text(rel, what="plan"), rel)
+            text = self.read_text(rel, what="plan")
+            key = (rel, self.reads[rel])
+            plan = self._memo.get(key) if self._memo is not None else None
+            if plan is None:
+                plan = parse_plan(text, rel)
+                if self._memo is not None:
+                    self._memo[key] = plan
+            self._plans[rel] = plan
         return self._plans[rel]
 
     def plan_for(self, item: Item) -> str | None:
-        """The plan an item follows: the first existing path in its ``Plan Reference`` field
-        (files under the plans directory preferred), else the plan whose Context
-        ``Initiative`` names the item."""
+        """The plan an item follows: the first of :meth:`plans_for`."""
+        plans = self.plans_for(item)
+        return plans[0] if plans else None
+
+    def plans_for(self, item: Item) -> list[str]:
+        """The plans an item follows: the existing paths in its ``Plan Reference`` field
+        (files under the plans directory first), else the plan whose Context ``Initiative``
+        names the item."""
         from supervisor.parse.fields import paths_in
 
         refs: list[str] = []
         for f in item.fields:
             if f.label.lower().startswith("plan"):
-                refs += [p for p in paths_in(f.raw) if p.endswith(".md")]
-        existing = [r for r in refs if self.exists(r)]
+                refs += [p.removeprefix("./") for p in paths_in(f.raw) if p.endswith(".md")]
+        existing = list(dict.fromkeys(r for r in refs if self.exists(r)))
         base = self.config.paths.plans.rstrip("/") + "/"
-        for r in existing:
-            if r.startswith(base):
-                return r
+        existing.sort(key=lambda r: not r.startswith(base))
         if existing:
-            return existing[0]
+            return existing
         for rel in self.plan_paths():
             head = self.read_text(rel, what="plan")[:4000]
             for line in head.splitlines():
                 low = line.lower()
                 if ("initiative" in low or "fix_plan item" in low) and item.id in line:
-                    return rel
-        return None
+                    return [rel]
+        return []

@@ -91,7 +91,10 @@ def test_active_focus_override_skips_monitor_and_closed() -> None:
     )
     focus = choose_item(lg, CFG)
     assert (focus.item.id, focus.how) == ("CCC-0003", "active-focus")
-    assert focus.notes == ("Active Focus names BBB-0002, but it is done; skipped",)
+    assert focus.notes == (
+        "Active Focus names BBB-0002, but it is done; skipped",
+        "Active Focus line 7 names CCC-0003",
+    )
 
 
 def test_cli_override_and_unknown_id() -> None:

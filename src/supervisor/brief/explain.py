@@ -30,6 +30,8 @@ def explain_text(result: BriefResult) -> str:
     f, c = result.focus, result.context
     how = {
         "cli": "chosen by --focus",
+        "continuity": "chosen by continuity (the item the latest turns worked on)",
+        "goal": "chosen by the operator's goals",
         "active-focus": "chosen by the ledger's Active Focus",
         "ranked": "chosen by ranking (priority, then status, then ledger order)",
     }[f.how]
@@ -43,7 +45,7 @@ def explain_text(result: BriefResult) -> str:
         if step.task is not None and step.phase is not None:
             lines.append(
                 f"  task: {step.task.id} [{step.task.state.value}] in {step.phase.label} — "
-                "first unfinished phase, first in-progress else not-started task"
+                f"{step.how or 'first in-progress else not-started task'}"
             )
         else:
             lines.append("  task: none actionable")

@@ -50,6 +50,7 @@ def _register() -> None:
         loop_cmd,
         next_cmd,
         record_cmd,
+        replay_cmd,
         status_cmd,
         trace_cmd,
     )
@@ -61,6 +62,7 @@ def _register() -> None:
     app.add_typer(trace_cmd.app, name="trace")
     app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
     app.command("loop")(loop_cmd.loop_command)
+    app.command("replay")(replay_cmd.replay_command)
 
 
 _register()

@@ -26,9 +26,9 @@ class Target:
 def locate(ws: Workspace, item_id: str | None, phase: str | None) -> tuple[Target, Task | None]:
     """The bundle location: the given item (else the current focus item) and the given phase
     (else that item's current phase); also the current task (or None)."""
-    from supervisor.brief.make import plan_of
+    from supervisor.focus import choose_focus, plan_of
     from supervisor.parse.fields import normalize_id
-    from supervisor.select import Focus, Step, choose_item, choose_task
+    from supervisor.select import NO_STEP, choose_task
 
     ledger = ws.ledger()
     if item_id is not None:
@@ -38,11 +38,11 @@ def locate(ws: Workspace, item_id: str | None, phase: str | None) -> tuple[Targe
             near = close_matches(want, ledger.ids)
             hint = f"did you mean {', '.join(near)}?" if near else "see `supervisor status`"
             raise NotFoundError(f"no item {want} in the ledger", path=ledger.path, hint=hint)
-        focus = Focus(item, "cli", (), (), None)
+        plan = plan_of(ws, item)
+        step = choose_task(plan, item) if plan is not None else NO_STEP
     else:
-        focus = choose_item(ledger, ws.config)
-    plan = plan_of(ws, focus)
-    step = choose_task(plan) if plan is not None else Step(None, None, None, ())
+        focus = choose_focus(ws)
+        item, plan, step = focus.item, focus.plan, focus.step
     if phase is None:
         ident = step.phase.id if step.phase is not None else None
         task = step.task
@@ -54,11 +54,11 @@ def locate(ws: Workspace, item_id: str | None, phase: str | None) -> tuple[Targe
             match = next((p for p in ids if p.lower() == ident), None)
             if match is None:
                 raise NotFoundError(
-                    f"[{focus.item.id}]'s plan has no phase {phase}",
+                    f"[{item.id}]'s plan has no phase {phase}",
                     path=plan.path,
                     hint=choices_hint(ids),
                 )
             ident = match
         task = step.task if step.phase is not None and step.phase.id == ident else None
-    target = Target(focus.item.id, ident, task.id if task else None, phase_slug(ident))
+    target = Target(item.id, ident, task.id if task else None, phase_slug(ident))
     return target, task
