@@ -336,6 +336,10 @@ def named_sources(item: Item) -> list[tuple[str, str]]:
     actions = open_actions(item)
     if actions:
         out.append((f"Next Action at line {actions[0].span.start}", actions[0].text))
+    else:  # written inline: ``- Next Actions: C2 perf sweep first, then …``
+        f = next((f for f in item.fields if "next action" in f.label.lower()), None)
+        if f is not None and f.value.strip() and not _CLOSED_ACTION.match(plain(f.value)):
+            out.append((f"Next Actions at line {f.span.start}", f.value))
     latest = latest_attempt(item)
     if latest is not None:
         m = re.search(r"Next Actions?\s*(?:\([^)]*\))?\s*:\s*(.*)", latest.text, re.S)
