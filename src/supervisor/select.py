@@ -330,9 +330,15 @@ def step_named(text: str, plan: Plan) -> tuple[str | None, str | None]:
 
 
 def named_sources(item: Item) -> list[tuple[str, str]]:
-    """Texts that may name the step being worked, most authoritative first: the item's first
-    open Next Action, the latest attempt's Next Actions, the status note."""
+    """Texts that may name the step being worked, newest first: the latest attempt's Next
+    Actions (what the last turn said comes next), the item's first open Next Action (list or
+    inline), the status note."""
     out: list[tuple[str, str]] = []
+    latest = latest_attempt(item)
+    if latest is not None:
+        m = re.search(r"Next Actions?\s*(?:\([^)]*\))?\s*:\s*(.*)", latest.text, re.S)
+        if m:
+            out.append((f"attempt #{latest.number}'s Next Actions", m.group(1)))
     actions = open_actions(item)
     if actions:
         out.append((f"Next Action at line {actions[0].span.start}", actions[0].text))
@@ -340,11 +346,6 @@ def named_sources(item: Item) -> list[tuple[str, str]]:
         f = next((f for f in item.fields if "next action" in f.label.lower()), None)
         if f is not None and f.value.strip() and not _CLOSED_ACTION.match(plain(f.value)):
             out.append((f"Next Actions at line {f.span.start}", f.value))
-    latest = latest_attempt(item)
-    if latest is not None:
-        m = re.search(r"Next Actions?\s*(?:\([^)]*\))?\s*:\s*(.*)", latest.text, re.S)
-        if m:
-            out.append((f"attempt #{latest.number}'s Next Actions", m.group(1)))
     status = item.value("Status")
     if status and "(" in status:
         out.append(("the status note", status))
@@ -376,6 +377,11 @@ def choose_task(plan: Plan, item: Item | None = None) -> Step:
         return any(not t.state.finished and t.id not in done for t in p.tasks)
 
     def step(k: int, task: Task, how: str) -> Step:
+        # a row that stands for a sub-phase (task M5 with its own "Phase M5" table): descend
+        sub = next((i for i, p in enumerate(phases) if p.id == task.id and i != k), None)
+        inner = _actionable(phases[sub], done) if sub is not None else None
+        if sub is not None and inner is not None:
+            k, task, how = sub, inner, f"{how}; row {task.id} is detailed in its own phase"
         order = phases[k:] + phases[:k]
         later = [t for p in order for t in p.tasks if _open(t, task, done)]
         passed = [  # blocked tasks of blocked-only phases before this one
@@ -449,20 +455,28 @@ def reported_done(item: Item, plan: Plan) -> dict[str, int | None]:
     cites = _plan_citation(plan.path)
     first = next((k for k, a in enumerate(numbered) if cites.search(a.text)), None)
     scope = numbered[first:] if first is not None else numbered[-5:]
+    task_re = _alternation(ids, r"(?<![\w.])(", r")(?![\w]|\.\w)")
+    phase_re = _alternation(sorted(phases, key=len, reverse=True), r"\bPhase\s+(", r")\b(?![.\w])")
     out: dict[str, int | None] = {}
     for a in scope:
         if a.outcome is not Outcome.SUCCESS:
             continue
         line = a.head
-        for tid in ids:
-            if tid not in out and re.search(rf"(?<![\w.]){re.escape(tid)}(?![\w]|\.\w)", line):
-                out[tid] = a.number
-        if _DONE_WORDS.search(line):
-            for pid, phase in phases.items():
-                if re.search(rf"\bPhase\s+{re.escape(pid)}\b(?![.\w])", line):
-                    for t in phase.tasks:
-                        out.setdefault(t.id, a.number)
+        if task_re is not None:
+            for m in task_re.finditer(line):
+                out.setdefault(m.group(1), a.number)
+        if phase_re is not None and _DONE_WORDS.search(line):
+            for m in phase_re.finditer(line):
+                for t in phases[m.group(1)].tasks:
+                    out.setdefault(t.id, a.number)
     return out
+
+
+def _alternation(words: list[str], before: str, after: str) -> re.Pattern[str] | None:
+    """One pattern matching any of ``words`` (longest first, so ``L3k.3c`` beats ``L3k``)."""
+    if not words:
+        return None
+    return re.compile(before + "|".join(re.escape(w) for w in words) + after)
 
 
 def _plan_citation(path: str) -> re.Pattern[str]:
