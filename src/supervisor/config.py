@@ -31,6 +31,29 @@ class Paths:
     contracts: str = "contracts"
 
 
+ID_TOKEN = "{id}"
+
+
+@dataclass(frozen=True)
+class LedgerShape:
+    """The ``ledger:`` section: which ledger shapes to recognise. ``sections`` items are
+    headings matching ``item_heading`` (a regex over the heading text, ``{id}`` standing for
+    an item ID, an optional ``(?P<title>…)`` group); ``single-focus`` ledgers have a
+    ``focus_heading`` section naming the item and a ``history_heading`` section of
+    ``### <timestamp> — <label>`` attempts; ``auto`` tries sections, then single-focus.
+    ``plan_files`` are the file names looked for in ``<plans>/<ID>/`` when the item names no
+    plan."""
+
+    shape: str = "auto"  # one of LEDGER_SHAPES
+    item_heading: str = r"\[{id}\]\s*(?P<title>.*)"
+    focus_heading: str = "Current Focus"
+    history_heading: str = "Attempts History"
+    plan_files: tuple[str, ...] = ("plan.md", "implementation.md")
+
+
+LEDGER_SHAPES = ("auto", "sections", "single-focus")
+
+
 @dataclass(frozen=True)
 class Statuses:
     active: tuple[str, ...] = ("in_progress", "in_planning", "pending", "new", "queued", "open")
@@ -144,6 +167,7 @@ class Config:
     priorities: tuple[str, ...] = ("Critical", "High", "Medium", "Low")
     statuses: Statuses = field(default_factory=Statuses)
     selection: Selection = field(default_factory=Selection)
+    ledger: LedgerShape = field(default_factory=LedgerShape)
     default_mode: str = "Parity"
     stall_mode: str = "Evidence"
     env: tuple[tuple[str, str], ...] = ()
@@ -192,8 +216,8 @@ def load_config(start: Path) -> Config:
 
 
 _TOP = (
-    "version", "project", "branch", "paths", "priorities", "statuses", "selection", "brief",
-    "env", "pitfalls", "commands", "lint", "loop",
+    "version", "project", "branch", "paths", "priorities", "statuses", "selection", "ledger",
+    "brief", "env", "pitfalls", "commands", "lint", "loop",
 )  # fmt: skip
 
 
@@ -222,6 +246,8 @@ def parse_config(text: str, path: Path) -> Config:
             kw["statuses"] = Statuses(**_known(node, Statuses.__dataclass_fields__, warnings))
         elif key == "selection":
             kw["selection"] = _selection(node, name, warnings)
+        elif key == "ledger":
+            kw["ledger"] = _ledger_shape(node, name, warnings)
         elif key == "brief":
             for k, n, ln in node.items():
                 if k in ("default_mode", "stall_mode"):
@@ -242,6 +268,36 @@ def parse_config(text: str, path: Path) -> Config:
         else:
             warnings.append(_unknown(name, line, key, "", list(_TOP)))
     return Config(root=path.parent, path=path, warnings=tuple(warnings), **kw)
+
+
+def _ledger_shape(node: Node, name: str, warnings: list[str]) -> LedgerShape:
+    kw: dict[str, Any] = {}
+    known = list(LedgerShape.__dataclass_fields__)
+    for k, n, ln in node.items():
+        if k == "shape":
+            value = n.str_()
+            if value not in LEDGER_SHAPES:
+                raise n.error(f"unknown ledger shape {value!r}", hint=choices_hint(LEDGER_SHAPES))
+            kw[k] = value
+        elif k == "item_heading":
+            value = n.str_()
+            if ID_TOKEN not in value:
+                raise n.error(
+                    "item_heading must contain {id} where the item ID stands",
+                    hint=r"e.g. item_heading: '\[{id}\]\s*(?P<title>.*)'",
+                )
+            try:
+                re.compile(value.replace(ID_TOKEN, "(?P<id>X)"))
+            except re.error as exc:
+                raise n.error(f"item_heading is not a valid regular expression: {exc}") from None
+            kw[k] = value
+        elif k in ("focus_heading", "history_heading"):
+            kw[k] = n.str_()
+        elif k == "plan_files":
+            kw[k] = _nonempty(n)
+        else:
+            warnings.append(_unknown(name, ln, k, "ledger", known))
+    return LedgerShape(**kw)
 
 
 def _selection(node: Node, name: str, warnings: list[str]) -> Selection:

@@ -46,13 +46,6 @@ def choose_focus(
     from supervisor import signals as sig
 
     ledger = ws.ledger()
-    if not ledger.items:
-        raise WorkspaceError(
-            "no items found",
-            path=ledger.path,
-            line=1,
-            hint='add an item section such as "## [EXAMPLE-001] Title" with - Status: in_progress',
-        )
     if signals is None:
         signals = sig.gather(ws)
     focus = choose_item(ledger, ws.config, override, signals)

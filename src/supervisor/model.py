@@ -121,6 +121,7 @@ class Item:
     fields: tuple[Field, ...]
     span: Span  # heading (or first field when headless) to the end of the section
     headless: bool = False
+    preset_attempts: tuple[Attempt, ...] | None = None  # ledgers whose attempts are headings
 
     def field(self, label: str) -> Field | None:
         from supervisor.parse.fields import find_field
@@ -139,6 +140,8 @@ class Item:
     def attempts(self) -> tuple[Attempt, ...]:
         from supervisor.parse.attempts import parse_attempts
 
+        if self.preset_attempts is not None:
+            return self.preset_attempts
         f = self.field("Attempts History") or self.field("Attempts")
         return () if f is None else parse_attempts(f)
 

@@ -124,14 +124,12 @@ class Workspace:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            from supervisor.parse.ledger import parse_ledger
-
             text = self.read_text(
                 self.ledger_path,
                 what="ledger",
                 hint=f"create it or set paths.ledger in {self.config.rel_path}",
             )
-            self._ledger = parse_ledger(text, self.ledger_path)
+            self._ledger = _parse_ledger(text, self.ledger_path, self.config)
         return self._ledger
 
     def plan_paths(self) -> list[str]:
@@ -162,8 +160,9 @@ class Workspace:
 
     def plans_for(self, item: Item) -> list[str]:
         """The plans an item follows: the existing paths in its ``Plan Reference`` field
-        (files under the plans directory first), else the plan whose Context ``Initiative``
-        names the item."""
+        (files under the plans directory first), else ``<plans>/<ID>/<name>`` for the
+        configured plan file names, else the plan whose Context ``Initiative`` names the
+        item."""
         from supervisor.parse.fields import paths_in
 
         refs: list[str] = []
@@ -175,6 +174,12 @@ class Workspace:
         existing.sort(key=lambda r: not r.startswith(base))
         if existing:
             return existing
+        plans_dir = self.config.paths.plans.rstrip("/")
+        for name in self.config.ledger.plan_files:
+            for key in (item.id, item.id.lower()):
+                rel = f"{plans_dir}/{key}/{name}"
+                if self.exists(rel):
+                    return [rel]
         for rel in self.plan_paths():
             head = self.read_text(rel, what="plan")[:4000]
             for line in head.splitlines():
@@ -182,3 +187,48 @@ class Workspace:
                 if ("initiative" in low or "fix_plan item" in low) and item.id in line:
                     return [rel]
         return []
+
+
+def _parse_ledger(text: str, path: str, config: Config) -> Ledger:
+    """The ledger in the configured shape (``ledger.shape``); ``auto`` reads item sections,
+    then the single-focus shape. No item in any shape is an error naming what was expected."""
+    import re
+
+    from supervisor.config import ID_TOKEN
+    from supervisor.parse.fields import ID_PATTERN
+
+    shape = config.ledger
+    ledger = None
+    if shape.shape in ("auto", "sections"):
+        from supervisor.parse.ledger import parse_ledger
+
+        default = shape.item_heading == type(shape)().item_heading
+        pattern = None
+        if not default:
+            pattern = re.compile(shape.item_heading.replace(ID_TOKEN, f"(?P<id>{ID_PATTERN})"))
+        ledger = parse_ledger(text, path, pattern)
+    if shape.shape in ("auto", "single-focus") and (ledger is None or not ledger.items):
+        from supervisor.parse.focus_ledger import parse_focus_ledger
+
+        single = parse_focus_ledger(text, path, shape.focus_heading, shape.history_heading)
+        if single.items or ledger is None:
+            ledger = single
+    assert ledger is not None
+    if not ledger.items:
+        expected = {
+            "sections": f"item headings matching ledger.item_heading '{shape.item_heading}' "
+            '(e.g. "## [EXAMPLE-001] Title")',
+            "single-focus": f'a "## {shape.focus_heading}" section naming an item ID',
+        }
+        wanted = [v for k, v in expected.items() if shape.shape in ("auto", k)]
+        first = next((n for n, ln in enumerate(text.splitlines(), 1) if ln.startswith("#")), 1)
+        raise WorkspaceError(
+            f"no items found: expected {' or '.join(wanted)}",
+            path=path,
+            line=first,
+            hint=(
+                'add an item section such as "## [EXAMPLE-001] Title" with - Status: '
+                f"in_progress, or set ledger.item_heading / ledger.shape in {config.rel_path}"
+            ),
+        )
+    return ledger

@@ -33,9 +33,11 @@ _DELIMITER = re.compile(r"^:?-{1,}:?$")
 _HEADLESS_LABELS = {"spec/at", "priority", "status", "owner/date"}
 
 
-def parse_ledger(text: str, path: str) -> Ledger:
+def parse_ledger(text: str, path: str, item_heading: re.Pattern[str] | None = None) -> Ledger:
+    """``item_heading``: a compiled pattern with an ``id`` group (and optionally ``title``)
+    matched against heading texts; default ``[ID] Title``."""
     o = outline(text)
-    heads = _item_headings(o)
+    heads = _item_headings(o, item_heading)
     items = [_item(o, path, line, level, ident, title) for line, level, ident, title in heads]
     items += _headless(o, path, {i.span.start for i in items})
     items.sort(key=lambda i: i.span.start)
@@ -56,13 +58,19 @@ def parse_ledger(text: str, path: str) -> Ledger:
     )
 
 
-def _item_headings(o: Outline) -> list[tuple[int, int, str, str]]:
+def _item_headings(o: Outline, pattern: re.Pattern[str] | None) -> list[tuple[int, int, str, str]]:
     out = []
     for h in o.headings:
         if h.level in (2, 3):
-            m = _ITEM.match(h.text)
-            if m:
-                out.append((h.line, h.level, normalize_id(m.group(1)), m.group(2).strip()))
+            if pattern is None:
+                m = _ITEM.match(h.text)
+                if m:
+                    out.append((h.line, h.level, normalize_id(m.group(1)), m.group(2).strip()))
+                continue
+            c = pattern.match(h.text)
+            if c:
+                title = c.groupdict().get("title") or ""
+                out.append((h.line, h.level, normalize_id(c.group("id")), title.strip()))
     return out
 
 
