@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from supervisor.model import TaskState
-from supervisor.select import priority_of, rank, status_word
+from supervisor.select import latest_attempt, priority_of, rank, status_word
 from supervisor.workspace import Workspace
 
 
@@ -60,11 +60,24 @@ class ContractProgress:
 
 
 @dataclass(frozen=True)
+class FocusSummary:
+    """What the selection stage would choose now (the same answer as `supervisor next`)."""
+
+    item: str | None
+    how: str  # the signal that decided, or why nothing could be chosen
+    plan: str | None
+    phase: str | None
+    task: str | None
+    step: str  # why this phase and task
+
+
+@dataclass(frozen=True)
 class StatusReport:
     ledger: str
     items: tuple[ItemProgress, ...]
     plans: tuple[PlanProgress, ...]
     contracts: tuple[ContractProgress, ...] = ()
+    focus: FocusSummary | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +94,7 @@ def status_report(ws: Workspace) -> StatusReport:
         seen.add(item.id)
         rows = ledger.rows(item.id)
         numbered = item.numbered_attempts
+        latest = latest_attempt(item)
         word = status_word(item, ledger)
         items.append(
             ItemProgress(
@@ -92,7 +106,7 @@ def status_report(ws: Workspace) -> StatusReport:
                 index_status=rows[0].status if rows else None,
                 attempts=len(numbered),
                 last_attempt=item.last_attempt_number,
-                last_outcome=numbered[-1].outcome.value if numbered else None,
+                last_outcome=latest.outcome.value if latest is not None else None,
                 plan=ws.plan_for(item),
                 eligible=eligible[item.id].eligible,
                 line=item.span.start,
@@ -118,7 +132,26 @@ def status_report(ws: Workspace) -> StatusReport:
                 blocked=sum(t.state is TaskState.BLOCKED for t in tasks),
             )
         )
-    return StatusReport(ledger.path, tuple(items), tuple(plans), _contracts(ws))
+    return StatusReport(ledger.path, tuple(items), tuple(plans), _contracts(ws), _focus(ws))
+
+
+def _focus(ws: Workspace) -> FocusSummary:
+    from supervisor.errors import SupervisorError
+    from supervisor.focus import choose_focus
+
+    try:
+        f = choose_focus(ws)
+    except SupervisorError as exc:
+        return FocusSummary(None, exc.message, None, None, None, "")
+    step = f.step
+    return FocusSummary(
+        f.item.id,
+        f.how,
+        f.plan.path if f.plan is not None else None,
+        step.phase.id if step.phase is not None else None,
+        step.task.id if step.task is not None else None,
+        step.how,
+    )
 
 
 def _contracts(ws: Workspace) -> tuple[ContractProgress, ...]:
@@ -157,7 +190,16 @@ def _bar(done: int, total: int, width: int = 10) -> str:
 
 
 def render_status(report: StatusReport) -> str:
-    lines = [f"Items ({report.ledger}):"]
+    lines = []
+    f = report.focus
+    if f is not None and f.item is not None:
+        where = " ".join(
+            x for x in (f.phase and f"phase {f.phase}", f.task and f"task {f.task}") if x
+        )
+        lines += [f"Focus: [{f.item}] {where or '(no actionable task)'} — by {f.how}", ""]
+    elif f is not None:
+        lines += [f"Focus: none — {f.how}", ""]
+    lines.append(f"Items ({report.ledger}):")
     w = max((len(i.id) for i in report.items), default=2)
     for i in report.items:
         last = f"#{i.last_attempt} {i.last_outcome}" if i.last_attempt is not None else "-"
