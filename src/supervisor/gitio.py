@@ -315,49 +315,55 @@ def touching(root: Path, rel: str, rev: str = "HEAD") -> set[str]:
 
 
 class TreeReader:
-    """Reads files at any commit straight from git objects (no checkout), through one
-    persistent ``git cat-file`` process; blobs are cached by object id."""
+    """Reads files at any commit straight from git objects (no checkout): one ``git ls-tree
+    -r`` per commit for the listing, then one persistent ``git cat-file`` process for the
+    blobs, which are cached by object id (most files do not change from turn to turn)."""
 
     def __init__(self, root: Path) -> None:
         self._repo, _ = _work_repo_or_bare(root)
-        self._trees: dict[str, Any] = {}
+        self._trees: dict[str, dict[str, str]] = {}  # commit -> {path: blob id}
         self._blobs: dict[str, bytes] = {}
 
-    def _tree(self, sha: str) -> Any:
+    def _tree(self, sha: str) -> dict[str, str]:
         tree = self._trees.get(sha)
         if tree is None:
-            tree = self._trees[sha] = self._repo.commit(sha).tree
-        return tree
+            import git
 
-    def _entry(self, sha: str, rel: str) -> Any:
-        try:
-            return self._tree(sha) / rel
-        except KeyError:
-            return None
+            try:
+                out = self._repo.git.ls_tree("-r", "-z", "--full-tree", sha)
+            except git.GitCommandError as exc:
+                raise WorkspaceError(f"cannot list {sha[:12]}: {_detail(exc)}") from None
+            tree = {}
+            for entry in str(out).split("\0"):
+                meta, _, path = entry.partition("\t")
+                parts = meta.split()
+                if len(parts) == 3 and parts[1] == "blob":
+                    tree[path] = parts[2]
+            if len(self._trees) > 64:  # turns are visited in order: keep the recent ones
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[sha] = tree
+        return tree
 
     def blob_id(self, sha: str, rel: str) -> str | None:
         """The object id of ``rel`` at ``sha`` when it is a file there, else None."""
-        entry = self._entry(sha, rel)
-        return entry.hexsha if entry is not None and entry.type == "blob" else None
+        return self._tree(sha).get(rel.strip("/"))
 
     def read(self, sha: str, rel: str) -> bytes | None:
         """The bytes of ``rel`` at ``sha``; None when it is not a file there."""
-        entry = self._entry(sha, rel)
-        if entry is None or entry.type != "blob":
+        blob = self.blob_id(sha, rel)
+        if blob is None:
             return None
-        data = self._blobs.get(entry.hexsha)
+        data = self._blobs.get(blob)
         if data is None:
-            data = self._blobs[entry.hexsha] = entry.data_stream.read()
+            data = self._blobs[blob] = self._repo.odb.stream(bytes.fromhex(blob)).read()
         return data
 
     def files(self, sha: str, rel_dir: str, suffix: str) -> list[str]:
         """Sorted paths (relative to ``rel_dir``) of files ending in ``suffix`` under it."""
-        entry = self._entry(sha, rel_dir.rstrip("/")) if rel_dir.strip("/") else self._tree(sha)
-        if entry is None or entry.type != "tree":
-            return []
-        base = len(entry.path) + 1 if entry.path else 0
+        base = rel_dir.strip("/")
+        prefix = base + "/" if base else ""
         return sorted(
-            b.path[base:] for b in entry.traverse() if b.type == "blob" and b.path.endswith(suffix)
+            p[len(prefix) :] for p in self._tree(sha) if p.startswith(prefix) and p.endswith(suffix)
         )
 
 
