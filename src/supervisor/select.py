@@ -9,6 +9,7 @@ item's last K attempts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -226,7 +227,10 @@ def choose_item(
             notes.append(f"goal {goal.rank}{where} names {m.item} (by {m.how} {m.token!r})")
             return chosen(m.item, "goal")
         notes.append(f"goal {goal.rank} names {m.item}, passed over: {'; '.join(cand.reasons)}")
-    recent = {ident for ident, _ in _continuity(signals, index)}
+    window_signals = dataclasses.replace(
+        signals, commits=signals.commits[: config.selection.stale_turns]
+    )
+    recent = {ident for ident, _ in _continuity(window_signals, index)}
     for entry in ledger.active_focus:
         tag = (entry.tag or "").upper()
         if tag in _SKIP_FOCUS_TAGS:
