@@ -48,6 +48,7 @@ def _register() -> None:
         dispatch_cmd,
         lint_cmd,
         loop_cmd,
+        mcp_cmd,
         next_cmd,
         record_cmd,
         status_cmd,
@@ -61,6 +62,7 @@ def _register() -> None:
     app.add_typer(trace_cmd.app, name="trace")
     app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
     app.command("loop")(loop_cmd.loop_command)
+    app.command("mcp")(mcp_cmd.mcp_command)
 
 
 _register()
