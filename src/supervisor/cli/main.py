@@ -51,6 +51,7 @@ def _register() -> None:
         mcp_cmd,
         next_cmd,
         record_cmd,
+        setup_cmd,
         status_cmd,
         trace_cmd,
     )
@@ -63,6 +64,7 @@ def _register() -> None:
     app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
     app.command("loop")(loop_cmd.loop_command)
     app.command("mcp")(mcp_cmd.mcp_command)
+    app.command("setup")(setup_cmd.setup_command)
 
 
 _register()
