@@ -22,7 +22,9 @@ from typing import Any, Literal
 # Imported only by `supervisor mcp` (cli/mcp_cmd.py imports this module inside the command):
 # the SDK costs about a second to import, which no other command pays.
 from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import CallToolResult, TextContent
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from pydantic import ValidationError
 
 from supervisor.errors import SupervisorError
 
@@ -65,12 +67,40 @@ def _param_text(value: Param) -> str:
     return str(value)
 
 
+def _arguments_text(tool: str, exc: ValidationError) -> str:
+    """One line per refused argument, naming it (the pydantic message lists the valid values
+    of a Literal), without pydantic's URLs."""
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]) or "arguments"
+        if err["type"] == "missing":
+            parts.append(f"missing argument '{name}'")
+            continue
+        got = repr(err.get("input"))
+        got = got if len(got) <= 60 else got[:57] + "..."
+        parts.append(f"argument '{name}': {err['msg']} (got {got})")
+    return f"{tool}: " + "; ".join(parts) + " — see the tool's input schema"
+
+
+class _Server(MCPServer[Any]):
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                raise ToolError(_arguments_text(name, cause)) from cause
+            raise
+
+
 def build(start: Path) -> MCPServer[Any]:
     """The server for the workspace found from ``start`` (walking up, like the CLI); every
     call re-reads the workspace, so edits between calls are seen."""
     from supervisor import __version__
 
-    server: MCPServer[Any] = MCPServer(
+    server: MCPServer[Any] = _Server(
         SERVER_NAME,
         version=__version__,
         instructions=(

@@ -129,12 +129,21 @@ def test_dispatch_streams_progress_and_returns_the_bundle(
     async def progress(value: float, total: float | None, message: str | None) -> None:
         seen.append((value, total, message))
 
-    async def go() -> Any:
+    async def go() -> list[Any]:
         async with mcp_session(["mcp"], mcp_ws) as s:
             args = {"names": ["hello", "count"], "params": {"n": 7}}
-            return await s.call_tool("dispatch", args, progress_callback=progress)
+            return [
+                await s.call_tool("dispatch", args, progress_callback=progress),
+                await s.call_tool("dispatch", {"focus": True}),  # no progress token
+                await s.call_tool("dispatch", {"names": ["count"], "params": {"n": "many"}}),
+            ]
 
-    result = anyio.run(go)
+    result, focused, bad_param = anyio.run(go)
+    assert not focused.is_error, _text(focused)
+    assert [c["name"] for c in focused.structured_content["commands"]] == ["hello", "count"]
+    cli = _cli(mcp_ws, "dispatch", "count", "n=many")
+    assert bad_param.is_error
+    assert f"error: {_text(bad_param)}\n" == cli.stderr
     assert not result.is_error, _text(result)
     doc = result.structured_content
     assert doc["kind"] == "bundle" and doc["status"] == "ok"
@@ -175,12 +184,19 @@ def test_refusals_are_tool_errors_with_the_cli_text(mcp_ws: Path, mcp_session: S
     assert "use one of: count, hello" in _text(unknown)
 
     assert missing.is_error
-    assert "result\n  Field required" in _text(missing)
-    assert "summary\n  Field required" in _text(missing)
+    assert _text(missing) == (
+        "record_attempt: missing argument 'result'; missing argument 'summary' — see the "
+        "tool's input schema"
+    )
     assert bad_value.is_error
-    assert "Input should be 'success', 'partial', 'failed' or 'blocked'" in _text(bad_value)
+    assert _text(bad_value) == (
+        "record_attempt: argument 'result': Input should be 'success', 'partial', 'failed' or "
+        "'blocked' (got 'great') — see the tool's input schema"
+    )
     assert bad_type.is_error
-    assert "names" in _text(bad_type) and "valid list" in _text(bad_type)
+    assert _text(bad_type).startswith(
+        "dispatch: argument 'names': Input should be a valid list (got 'hello')"
+    )
 
     cli = _cli(mcp_ws, "record-attempt", "DEMO-001", "--result", "success", "--summary", "x",
                "--task", "A1", "--state", "done")  # fmt: skip
