@@ -72,16 +72,21 @@ def test_next_equals_the_cli_byte_for_byte(mcp_ws: Path, mcp_session: Session) -
     assert "[OTHER-002]" in _text(focused)
 
 
-def test_server_finds_the_workspace_by_walking_up(mcp_ws: Path, mcp_session: Session) -> None:
+def test_server_finds_the_workspace_by_walking_up_or_with_dash_c(
+    mcp_ws: Path, mcp_session: Session, tmp_path: Path
+) -> None:
     sub = mcp_ws / "plans" / "active"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
 
-    async def go() -> Any:
-        async with mcp_session(["mcp"], sub) as s:
+    async def go(args: list[str], cwd: Path) -> Any:
+        async with mcp_session(args, cwd) as s:
             return await s.call_tool("status", {})
 
-    result = anyio.run(go)
-    assert _text(result) == _cli(mcp_ws, "status").stdout
-    assert json.loads(_cli(mcp_ws, "status", "--json").stdout) == result.structured_content
+    walked = anyio.run(go, ["mcp"], sub)
+    named = anyio.run(go, ["-C", str(sub), "mcp"], elsewhere)
+    assert _text(walked) == _text(named) == _cli(mcp_ws, "status").stdout
+    assert json.loads(_cli(mcp_ws, "status", "--json").stdout) == walked.structured_content
 
 
 def test_record_attempt_concurrent_with_the_cli_gets_consecutive_numbers(
