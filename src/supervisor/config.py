@@ -138,6 +138,18 @@ _SELECTION_KEYS = ["stall_window", "goals", "goals_file", "history", "stale_turn
 
 
 @dataclass(frozen=True)
+class AgentPreset:
+    """A ``loop.agents:`` entry: how to run one agent non-interactively. In ``argv``,
+    ``{brief}`` is the brief's path and ``{prompt}`` its text; ``stdin`` feeds the brief on
+    standard input. Built-in presets: :mod:`supervisor.loop.presets`."""
+
+    name: str
+    argv: tuple[str, ...]
+    stdin: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class LoopConfig:
     """The ``loop:`` section: the agent command (argv, never a shell line), iteration and
     time limits, the stall guard, what a turn may commit, and where logs and state live."""
@@ -155,6 +167,7 @@ class LoopConfig:
     logs: str = "logs"
     state: str = "sync/state.json"
     remote: str = "origin"
+    agents: tuple[AgentPreset, ...] = ()  # presets for `loop --agent NAME`
 
 
 @dataclass(frozen=True)
@@ -471,7 +484,7 @@ def _positive(node: Node) -> float:
     return value
 
 
-_LOOP_KEYS = ("agent", "iterations", "timeout", "lease_seconds", "stall", "whitelist",
+_LOOP_KEYS = ("agent", "agents", "iterations", "timeout", "lease_seconds", "stall", "whitelist",
               "evidence", "logs", "state", "remote")  # fmt: skip
 
 
@@ -492,9 +505,32 @@ def _loop(node: Node, warnings: list[str]) -> LoopConfig:
             kw.update(_loop_evidence(n, warnings))
         elif k in ("logs", "state", "remote"):
             kw[k] = _loop_path(n, k)
+        elif k == "agents":
+            kw["agents"] = tuple(_agent_preset(name, an, aln) for name, an, aln in n.items())
         else:
             warnings.append(_unknown(n.path, ln, k, "loop", list(_LOOP_KEYS)))
     return LoopConfig(**kw)
+
+
+def _agent_preset(name: str, node: Node, line: int) -> AgentPreset:
+    if not _NAME.match(name):
+        raise node.error("bad agent name", hint="use lowercase letters, digits, '-' or '_'")
+    kw: dict[str, Any] = {}
+    for k, n, ln in node.items():
+        if k == "argv":
+            kw["argv"] = _nonempty(n)
+        elif k == "stdin":
+            kw["stdin"] = n.bool_()
+        else:
+            raise ConfigError(
+                f"unknown key '{k}' in agent '{name}'",
+                path=n.path,
+                line=ln,
+                hint=choices_hint(["argv", "stdin"]),
+            )
+    if "argv" not in kw:
+        raise node.error("missing 'argv'", hint='e.g. argv: [my-agent, --headless, "{prompt}"]')
+    return AgentPreset(name=name, line=line, **kw)
 
 
 def _loop_stall(node: Node, warnings: list[str]) -> dict[str, Any]:

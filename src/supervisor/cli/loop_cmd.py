@@ -14,8 +14,9 @@ def loop_command(
     agent: str | None = typer.Option(
         None,
         "--agent",
-        metavar='"CMD ARGS"',
-        help="The agent command (split like a shell would, run without one); default loop.agent.",
+        metavar='NAME|"CMD ARGS"',
+        help="A preset (claude, codex, gemini, aider, or loop.agents) or the agent command "
+        "(split like a shell would, run without one); default loop.agent.",
     ),
     iterations: int | None = typer.Option(
         None,
@@ -62,18 +63,14 @@ def loop_command(
     (sync/state.json). Logs: logs/<branch>/<role>/iter-NNNNN_<STAMP>.log. Exit 0 when done,
     1 on an error (nothing committed for the turn), 130 when interrupted (rerun to resume).
     """
-    import shlex
     import signal
 
-    from supervisor.errors import UsageError
+    from supervisor.config import load_config
     from supervisor.loop import LoopOptions, run_loop
+    from supervisor.loop.presets import resolve_agent
 
-    try:
-        argv = tuple(shlex.split(agent)) if agent is not None else ()
-    except ValueError as exc:
-        raise UsageError(f"--agent cannot be split: {exc}", hint="check the quotes") from None
-    if agent is not None and not argv:
-        raise UsageError("--agent is empty", hint='pass --agent "CMD ARGS"')
+    config = load_config(start_dir(ctx))
+    argv = resolve_agent(agent, config)  # NAME: a preset; else "CMD ARGS" as before
     options = LoopOptions(
         agent=argv,
         iterations=iterations,
@@ -86,9 +83,7 @@ def loop_command(
     )
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
-    from supervisor.config import load_config
-
-    for w in load_config(start_dir(ctx)).warnings:
+    for w in config.warnings:
         warn(w)
     result = run_loop(start_dir(ctx), options, _progress)
     if as_json:

@@ -48,9 +48,11 @@ def _register() -> None:
         dispatch_cmd,
         lint_cmd,
         loop_cmd,
+        mcp_cmd,
         next_cmd,
         record_cmd,
         replay_cmd,
+        setup_cmd,
         status_cmd,
         trace_cmd,
     )
@@ -63,6 +65,8 @@ def _register() -> None:
     app.command("lint", help=lint_cmd.help_text())(lint_cmd.lint_command)
     app.command("loop")(loop_cmd.loop_command)
     app.command("replay")(replay_cmd.replay_command)
+    app.command("mcp")(mcp_cmd.mcp_command)
+    app.command("setup")(setup_cmd.setup_command)
 
 
 _register()

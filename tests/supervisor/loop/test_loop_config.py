@@ -69,7 +69,7 @@ def test_unknown_keys_warn(tmp_path: Path) -> None:
     )
     assert cfg.loop.iterations == 2
     assert cfg.warnings == (
-        "supervisor.yaml:4: unknown key 'colour' in 'loop' (ignored) — use one of: agent, "
+        "supervisor.yaml:4: unknown key 'colour' in 'loop' (ignored) — use one of: agent, agents, "
         "evidence, iterations, lease_seconds, logs, remote, stall, state, timeout, whitelist",
         "supervisor.yaml:6: unknown key 'window' in 'loop.stall' (ignored) — use one of: "
         "escalate, iterations",
