@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from supervisor.cli._common import emit, emit_json, start_dir, warn
+from supervisor.cli.completion import complete_command_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from supervisor.dispatch.session import Prepared
@@ -19,6 +20,7 @@ def dispatch_command(
     args: list[str] | None = typer.Argument(
         None,
         metavar="[NAME]... [KEY=VALUE]...",
+        autocompletion=complete_command_name,
         help="Registry commands (supervisor.yaml `commands:`) and typed parameters.",
         show_default=False,
     ),

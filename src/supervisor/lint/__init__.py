@@ -122,6 +122,15 @@ def lint(
     fixes through the locked atomic write path, then lint the result."""
     from supervisor.lint.context import LintContext
 
+    if not paths and not ws.exists(ws.ledger_path):
+        from supervisor.errors import WorkspaceError
+
+        raise WorkspaceError(
+            "ledger not found, so there is nothing to lint",
+            path=ws.ledger_path,
+            hint=f"create it (`supervisor init`) or set paths.ledger in {ws.config.rel_path}",
+            see="ledger",
+        )
     overrides = dict(ws.config.lint.severity)
     fixed: tuple[FixResult, ...] = ()
     if fix_safe:
