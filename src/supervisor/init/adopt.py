@@ -287,8 +287,8 @@ def _env(ledger_rel: str, text: str, unknown: list[str]) -> list[Inferred]:
         if head is None:
             continue
         for name, value in _ASSIGN.findall(head.group(0)):
-            if "$" in value or "`" in value:
-                continue  # STAMP=$(date …) is per-run, not environment
+            if any(ch in value for ch in "$`'\""):
+                continue  # STAMP=$(date …) is per-run; a quoted value is cut at its space
             seen.setdefault(name, Counter())[value] += 1
     env: dict[str, str] = {}
     notes: list[str] = []
