@@ -18,7 +18,7 @@ _HEADING_OR_ROW = re.compile(
 
 def item_ids(start: Path, prefix: str = "") -> list[str]:
     """IDs of the ledger's items (``## [ID]`` headings and Index rows), in file order, that
-    start with ``prefix`` (case-insensitive)."""
+    start with ``prefix`` (case-sensitive, as shells match)."""
     from supervisor.config import load_config
 
     try:
@@ -26,11 +26,10 @@ def item_ids(start: Path, prefix: str = "") -> list[str]:
         text = (config.root / config.paths.ledger).read_text(encoding="utf-8", errors="replace")
     except (SupervisorError, OSError):
         return []
-    want = prefix.upper()
     seen: dict[str, None] = {}
     for m in _HEADING_OR_ROW.finditer(text):
         ident = (m.group(1) or m.group(2)).replace("\u2011", "-")
-        if ident.upper().startswith(want):
+        if ident.startswith(prefix):
             seen.setdefault(ident, None)
     return list(seen)
 

@@ -27,7 +27,7 @@ _PHASE_LINE = re.compile(
     r"^(?:\*\*)?(Goal|Phase Goal|Prereqs|Prerqs|Prerequisites|Exit Criteria)(?:\*\*)?\s*:"
     r"(?:\*\*)?\s*(.*)$"
 )
-_CHECKBOX = re.compile(r"^[ ]{0,3}[-*+][ \t]+\[([^\]\[]{0,6})\][ \t]+(.*)$")
+_CHECKBOX = re.compile(r"^[-*+][ \t]+\[([^\]\[]{0,6})\][ \t]+(.*)$")
 _CHECKBOX_ID = re.compile(r"^\**([A-Z]{0,3}\d+[a-z]?(?:\.[0-9A-Za-z]+)*)\**(?::|\s|$)[ \t]*(.*)$")
 _MARKER = re.compile(r"\[\s*([^\]\[]{0,8}?)\s*\]")
 _STATES: dict[str, TaskState] = {
