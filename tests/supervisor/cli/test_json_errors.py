@@ -52,7 +52,11 @@ def test_usage_error_as_json(demo_ws: Path, run_cli: Run) -> None:
     r = run_cli(["status", "--json", "--bogus"], demo_ws)
     assert (r.returncode, r.stderr) == (1, "")
     doc = json.loads(r.stdout)
-    assert (doc["kind"], doc["error"], doc["problem"]) == ("error", "UsageError", "No such option: --bogus")
+    assert (doc["kind"], doc["error"], doc["problem"]) == (
+        "error",
+        "UsageError",
+        "No such option: --bogus",
+    )
 
 
 def test_without_json_errors_stay_on_stderr(demo_ws: Path, run_cli: Run) -> None:
@@ -62,7 +66,9 @@ def test_without_json_errors_stay_on_stderr(demo_ws: Path, run_cli: Run) -> None
 
 
 def test_json_after_double_dash_is_an_argument(demo_ws: Path, run_cli: Run) -> None:
-    r = run_cli(["record-attempt", "NOPE-999", "--result", "success", "--summary", "--", "--json"], demo_ws)
+    r = run_cli(
+        ["record-attempt", "NOPE-999", "--result", "success", "--summary", "--", "--json"], demo_ws
+    )
     assert r.returncode == 1
     assert r.stdout == ""
 
@@ -122,6 +128,8 @@ def test_completion_imports_nothing_heavy(demo_ws: Path) -> None:
         "heavy = sorted(m for m in ('torch', 'numpy', 'git', 'markdown_it', 'matplotlib') if m in sys.modules)\n"
         "sys.stderr.write(repr(heavy))\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], cwd=demo_ws, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=demo_ws, capture_output=True, text=True, timeout=60
+    )
     assert r.stderr.strip() == "[]"
     assert "DETECTOR-PARITY-001" in r.stdout

@@ -60,8 +60,7 @@ def test_adopt_newest_corpus_ledger(tmp_path: Path, corpus_root: Path, run_cli: 
         "command needs\n"
     ) in r.stdout
     assert (
-        "  branch: not a git repository (or a detached HEAD) — set the loop's branch\n"
-        in r.stdout
+        "  branch: not a git repository (or a detached HEAD) — set the loop's branch\n" in r.stdout
     )
     # the adopted workspace works: next picks the ledger's Active Focus
     brief = run_cli(["next"], ws)
@@ -87,8 +86,9 @@ def test_adopt_bullet_index_era(tmp_path: Path, corpus_root: Path, run_cli: Run)
     assert [v["from"] for v in doc["inferred"] if v["key"] == "paths.ledger"] == [
         "8 `## [ID] Title` item sections, an Index bullet list"
     ]
-    assert "statuses.blocked: no blocked status word found in docs/fix_plan.md" in (
-        doc["not_inferred"]
+    assert (
+        "statuses.blocked: no blocked status word found in docs/fix_plan.md"
+        in (doc["not_inferred"])
     )
 
 

@@ -69,12 +69,28 @@ def test_spec_kit_checkbox_tasks() -> None:
     assert [(p.id, p.title, p.status_note) for p in plan.phases] == [
         ("1", "Setup", None), ("3", "User Story 1 - Create albums", "Priority: P1"),
     ]  # fmt: skip
-    got = [(t.id, t.state, t.raw_state, t.description, t.phase_id, t.span.start) for t in plan.tasks]
+    got = [
+        (t.id, t.state, t.raw_state, t.description, t.phase_id, t.span.start) for t in plan.tasks
+    ]
     assert got == [
-        ("T001", TaskState.NOT_STARTED, "[ ]", "Create project structure per implementation plan", "1", 4),
+        (
+            "T001",
+            TaskState.NOT_STARTED,
+            "[ ]",
+            "Create project structure per implementation plan",
+            "1",
+            4,
+        ),
         ("T002", TaskState.DONE, "[x]", "[P] Initialize dependencies in package.json", "1", 5),
         ("T003", TaskState.DONE, "[X]", "[P] [US1] Album model in src/models/album.py", "3", 8),
-        ("T004", TaskState.NOT_STARTED, "[ ]", "[US1] Album service in src/services/album.py", "3", 9),
+        (
+            "T004",
+            TaskState.NOT_STARTED,
+            "[ ]",
+            "[US1] Album service in src/services/album.py",
+            "3",
+            9,
+        ),
     ]
 
 
