@@ -68,12 +68,12 @@ def _today() -> str:
 
 
 def _show(value: object) -> str:
-    if isinstance(value, tuple | list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, tuple):
+        return ", ".join("=".join(v) if isinstance(v, tuple) else str(v) for v in value)
     return str(value)
 
 
 def _jsonable(value: object) -> object:
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return {str(k): str(v) for k, v in value}  # env pairs
     return list(value) if isinstance(value, tuple) else value

@@ -44,9 +44,9 @@ def init_workspace(
             raise UsageError("--ledger only applies with --adopt", hint="add --adopt")
         files, adoption = _fresh(root, today), None
     _refuse_existing(root, files, force, adopt)
-    for rel, text in files:
-        from supervisor.config import parse_config
+    from supervisor.config import parse_config
 
+    for rel, text in files:
         if rel == scaffold.CONFIG:  # the config we write must load (a bug otherwise)
             parse_config(text, root / rel)
     written = []

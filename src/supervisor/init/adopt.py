@@ -38,8 +38,8 @@ LEDGER_NAMES = ("fix_plan.md",)
 class Inferred:
     """One config value with where it came from (``note``), rendered as a YAML comment."""
 
-    key: str
-    value: object
+    key: str  # dotted config key, e.g. ``statuses.active``
+    value: str | tuple[str, ...] | tuple[tuple[str, str], ...]  # env: (name, value) pairs
     note: str
 
 
@@ -49,7 +49,7 @@ class Adoption:
     values: tuple[Inferred, ...]
     unknown: tuple[str, ...]  # what could not be inferred, one line each
 
-    def get(self, key: str) -> object:
+    def get(self, key: str) -> object | None:
         return next((v.value for v in self.values if v.key == key), None)
 
 
@@ -252,27 +252,29 @@ def _priority_rank(word: str) -> tuple[int, str]:
 
 
 def _priorities(ledger_rel: str, ledger: Ledger, unknown: list[str]) -> list[Inferred]:
-    words = _words(ledger, "Priority")
-    spell = _spelling(words)
+    """Priority words, ranked; a qualifier before a known word (`**ESCALATED CRITICAL**`)
+    reads as that word, as selection reads it."""
+    values = [f.value for i in ledger.items if (f := i.field("Priority")) is not None]
+    values += [row.priority for row in ledger.index]
     counts: Counter[str] = Counter()
-    for w, n in words.items():
-        counts[w.lower()] += n
-    known = [w for w in counts if w in _PRIORITIES or _P_LEVEL.match(w)]
-    # a leading qualifier (`**ESCALATED CRITICAL**`) is fine when a known word follows it
-    values = [plain(f.value).lower() for i in ledger.items if (f := i.field("Priority"))]
-    odd = sorted(
-        w
-        for w in counts
-        if w not in known
-        and not any(k in v.split() for v in values if v.startswith(w) for k in known)
-    )
+    spellings: Counter[str] = Counter()
+    odd: Counter[str] = Counter()
+    for value in values:
+        words = re.findall(r"[A-Za-z][A-Za-z0-9_-]*", plain(value))
+        hit = next((w for w in words if w.lower() in _PRIORITIES or _P_LEVEL.match(w)), None)
+        if hit is not None:
+            counts[hit.lower()] += 1
+            spellings[hit] += 1
+        elif words:
+            odd[words[0]] += 1
+    spell = _spelling(spellings)
     if odd:
-        listed = ", ".join(f"{spell[w]} ({counts[w]})" for w in odd)
+        listed = ", ".join(f"{w} ({n})" for w, n in sorted(odd.items()))
         unknown.append(f"priorities: could not rank {listed} — add them to `priorities` in order")
-    if not known:
+    if not counts:
         unknown.append(f"priorities: no Priority field in {ledger_rel} — the default list is used")
         return [Inferred("priorities", ("Critical", "High", "Medium", "Low"), "default")]
-    ranked = sorted(known, key=_priority_rank)
+    ranked = sorted(counts, key=_priority_rank)
     used = ", ".join(f"{spell[w]} {counts[w]}" for w in ranked)
     note = f"Priority words in {ledger_rel}, highest first (uses: {used})"
     return [Inferred("priorities", tuple(spell[w] for w in ranked), note)]
@@ -290,13 +292,13 @@ def _env(ledger_rel: str, text: str, unknown: list[str]) -> list[Inferred]:
             if any(ch in value for ch in "$`'\""):
                 continue  # STAMP=$(date …) is per-run; a quoted value is cut at its space
             seen.setdefault(name, Counter())[value] += 1
-    env: dict[str, str] = {}
+    env: list[tuple[str, str]] = []
     notes: list[str] = []
     once: list[str] = []
     for name in sorted(seen):
         value, n = seen[name].most_common(1)[0]
         if n >= 2:
-            env[name] = value
+            env.append((name, value))
             other = sum(seen[name].values()) - n
             notes.append(
                 f"{name} in {n} commands" + (f", {other} set it otherwise" if other else "")
@@ -310,7 +312,7 @@ def _env(ledger_rel: str, text: str, unknown: list[str]) -> list[Inferred]:
         )
     if not env:
         return []
-    return [Inferred("env", env, f"commands quoted in {ledger_rel}: {'; '.join(notes)}")]
+    return [Inferred("env", tuple(env), f"commands quoted in {ledger_rel}: {'; '.join(notes)}")]
 
 
 def _mode(ledger_rel: str, text: str, unknown: list[str]) -> list[Inferred]:

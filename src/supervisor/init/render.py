@@ -53,9 +53,9 @@ def adopted_config(project: str, a: Adoption) -> str:
     if mode is not None:
         out += ["brief:", f"  default_mode: {scalar(mode)}{c('brief.default_mode')}"]
     env = get("env")
-    if isinstance(env, dict) and env:
+    if isinstance(env, tuple) and env:
         out.append(f"env:{c('env')}")
-        out += [f"  {name}: {json.dumps(str(val))}" for name, val in env.items()]
+        out += [f"  {pair[0]}: {json.dumps(str(pair[1]))}" for pair in env]
     if a.unknown:
         out += ["", "# Not inferred (fill in by hand):"]
         out += [f"# - {line}" for line in a.unknown]

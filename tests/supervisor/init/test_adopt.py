@@ -191,3 +191,23 @@ def test_adopt_ledger_option_must_exist(tmp_path: Path, run_cli: Run) -> None:
         ["init", "--adopt", "--ledger", "nope.md"],
         "nope.md: --ledger names no file — give the ledger's path (docs/fix_plan.md)",
     )
+
+
+def test_adopt_vocabulary_edge_cases(tmp_path: Path) -> None:
+    from supervisor.init.adopt import adopt
+    from supervisor.parse.ledger import parse_ledger
+
+    text = (
+        "## [AAA-001] a\n- Priority: **ESCALATED CRITICAL** (routing)\n- Status: COMPLETE\n\n"
+        "## [AAA-002] b\n- Priority: High\n- Status: complete (archived)\n\n"
+        "## [AAA-003] c\n- Priority: Whenever\n- Status: complete\n"
+        "- Reproduction: `STAMP=$(date) make x` and `STAMP=$(date) make y`\n"
+    )
+    a = adopt(tmp_path, "fix_plan.md", parse_ledger(text, "fix_plan.md"), text)
+    assert a.get("statuses.done") == ("complete",)
+    assert a.get("priorities") == ("CRITICAL", "High")
+    assert a.get("env") is None
+    assert "priorities: could not rank Whenever (1) — add them to `priorities` in order" in (
+        a.unknown
+    )
+    assert not any("ESCALATED" in u for u in a.unknown)
