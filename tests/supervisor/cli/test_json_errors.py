@@ -113,6 +113,7 @@ def test_completion_of_commands_items_and_registry(demo_ws: Path) -> None:
     ]  # fmt: skip
     assert _complete(demo_ws, "supervisor dispatch ", 2) == ["pix0-trace", "unit-tests"]
     assert _complete(demo_ws / "docs", "supervisor dispatch u", 2) == ["unit-tests"]
+    assert _complete(demo_ws, "supervisor dispatch --item N", 3) == ["NOISE-FLAGS-002"]
 
 
 def test_completion_outside_a_workspace_is_empty(tmp_path: Path) -> None:
