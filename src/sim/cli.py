@@ -207,11 +207,40 @@ def config_from_args(argv: list[str]) -> SimConfig:
     return to_config(parse_args("run", argv))
 
 
+def _version(value: bool) -> None:
+    if value:
+        from supervisor.extras import DIST, version
+
+        sys.stdout.write(f"sim {version()} ({DIST})\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_version
+    ),
+) -> None:
+    """nanoBragg-style diffraction simulator (PyTorch) with named trace taps."""
+
+
+def _need(module: str, what: str) -> None:
+    """A one-line error naming the extra to install when an optional module is missing."""
+    from supervisor.extras import install_hint, installed
+
+    if not installed(module):
+        raise SimError(f"{what} needs {module}, which is not installed", fix=install_hint(module))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     args = args or ["--help"]
     try:
+        if args[0] in ("run", "trace") and not any(a in ("--help", "-h") for a in args):
+            _need("torch", f"sim {args[0]}")
+            if args[0] == "run" and any(a in ("--png", "-png") for a in args):
+                _need("matplotlib", "sim run --png")
         if args and args[0] in ("run", "trace"):
             options = RUN_OPTIONS if args[0] == "run" else TRACE_OPTIONS
             args = [args[0], *translate(args[1:], options)]

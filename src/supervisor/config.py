@@ -211,7 +211,8 @@ def find_config(start: Path) -> Path:
             return candidate
     raise ConfigError(
         f"no {CONFIG_NAME} found in {here} or any parent directory",
-        hint=f"run inside a workspace, pass -C DIR, or create {CONFIG_NAME} (see README)",
+        hint="run inside a workspace, pass -C DIR, or start one with `supervisor init`",
+        see="config",
     )
 
 

@@ -16,6 +16,17 @@ EXIT_DIVERGED = 2  # `trace diff` found a divergence (not an error)
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 
+# The formats reference; errors about a file's format link one of its sections.
+FORMATS_DOC = "docs/formats.md"
+FORMAT_SECTIONS = ("config", "ledger", "plan", "brief", "contract", "lint")
+
+
+def format_link(section: str) -> str:
+    """``docs/formats.md#ledger``: where the format an error mentions is described."""
+    if section not in FORMAT_SECTIONS:
+        raise ValueError(f"no formats section {section!r}")
+    return f"{FORMATS_DOC}#{section}"
+
 
 class SupervisorError(Exception):
     """A problem the user can fix. Rendered as ``path:line: message — hint``."""
@@ -27,19 +38,41 @@ class SupervisorError(Exception):
         path: str | Path | None = None,
         line: int | None = None,
         hint: str | None = None,
+        see: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.path = None if path is None else str(path)
         self.line = line
         self.hint = hint
+        self.see = None if see is None else format_link(see)
+
+    @property
+    def fix(self) -> str:
+        """The hint with the formats link, as printed after the dash."""
+        link = f"see {self.see}" if self.see else ""
+        if self.hint and link:
+            return f"{self.hint} ({link})"
+        return self.hint or link
 
     def __str__(self) -> str:
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
-        tail = f" — {self.hint}" if self.hint else ""
+        tail = f" — {self.fix}" if self.fix else ""
         return f"{where}{self.message}{tail}"
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields of the ``--json`` error document."""
+        return {
+            "error": type(self).__name__,
+            "path": self.path,
+            "line": self.line,
+            "problem": self.message,
+            "fix": self.fix or None,
+            "see": self.see,
+            "message": str(self),
+        }
 
 
 class ConfigError(SupervisorError):
@@ -72,6 +105,10 @@ class WriteConflictError(SupervisorError):
 
 class EvidenceError(SupervisorError):
     """A status change is not backed by the evidence it cites."""
+
+
+class MissingExtraError(SupervisorError):
+    """An optional dependency (torch, matplotlib) is not installed; the hint names the extra."""
 
 
 def choices_hint(valid: Iterable[str], *, what: str = "one of") -> str:

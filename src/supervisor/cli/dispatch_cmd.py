@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from supervisor.cli._common import emit, emit_json, start_dir, warn
+from supervisor.cli.completion import complete_command_name, complete_item_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from supervisor.dispatch.session import Prepared
@@ -19,6 +20,7 @@ def dispatch_command(
     args: list[str] | None = typer.Argument(
         None,
         metavar="[NAME]... [KEY=VALUE]...",
+        autocompletion=complete_command_name,
         help="Registry commands (supervisor.yaml `commands:`) and typed parameters.",
         show_default=False,
     ),
@@ -26,7 +28,11 @@ def dispatch_command(
         False, "--focus", help="Run the commands the current focus task names (registry order)."
     ),
     item: str | None = typer.Option(
-        None, "--item", metavar="ID", help="Bundle under this item (default: the focus item)."
+        None,
+        "--item",
+        metavar="ID",
+        help="Bundle under this item (default: the focus item).",
+        autocompletion=complete_item_id,
     ),
     phase: str | None = typer.Option(
         None, "--phase", metavar="X", help="Bundle under this phase (default: the item's current)."

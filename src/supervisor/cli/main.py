@@ -1,7 +1,9 @@
 """The `supervisor` typer app and its single top-level error handler.
 
 Exit codes: 0 ok, 1 user error (one line, no traceback), 2 reserved for "divergence
-found" (`trace diff`), 3 bug (traceback), 130 interrupted.
+found" (`trace diff`), 3 bug (traceback), 130 interrupted. With ``--json`` anywhere on the
+command line, errors are a versioned JSON document on stdout (``kind: error``) instead of a
+line on stderr; the exit codes stay the same.
 """
 
 from __future__ import annotations
@@ -21,10 +23,18 @@ app = typer.Typer(
         "commands, records attempts, lints claims, diffs traces and drives the loop."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (see cli/completion.py)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from supervisor.extras import DIST, version
+
+        sys.stdout.write(f"supervisor {version()} ({DIST})\n")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -37,6 +47,13 @@ def _root(
         help="Start the search for supervisor.yaml here instead of the current directory.",
         file_okay=False,
     ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
 ) -> None:
     ctx.obj = {"workspace": workspace}
 
@@ -46,6 +63,7 @@ def _register() -> None:
     # inside the command body so `supervisor next` never pays for torch, GitPython or numpy.
     from supervisor.cli import (
         dispatch_cmd,
+        init_cmd,
         lint_cmd,
         loop_cmd,
         mcp_cmd,
@@ -57,6 +75,7 @@ def _register() -> None:
         trace_cmd,
     )
 
+    app.command("init")(init_cmd.init_command)
     app.command("next")(next_cmd.next_command)
     app.command("status")(status_cmd.status_command)
     app.command("dispatch")(dispatch_cmd.dispatch_command)
@@ -72,18 +91,47 @@ def _register() -> None:
 _register()
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether ``--json`` was given (options after a ``--`` are arguments, not options)."""
+    head = args[: args.index("--")] if "--" in args else args
+    return "--json" in head
+
+
+def _json_error(problem: str, *, fix: str | None = None, exit_code: int, **fields: object) -> None:
+    """``{schema_version, kind: error, path, line, problem, fix, …, exit_code}`` on stdout."""
+    from supervisor.cli._common import emit_json
+
+    doc: dict[str, object] = {"path": None, "line": None, "problem": problem, "fix": fix}
+    doc.update(fields)
+    doc["exit_code"] = exit_code
+    emit_json("error", doc)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     args = sys.argv[1:] if argv is None else argv
+    as_json = _wants_json(args)
     try:
         result = app(args=args, prog_name="supervisor", standalone_mode=False)
     except SupervisorError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        if as_json:
+            fields = exc.as_dict()
+            problem, fix = str(fields.pop("problem")), fields.pop("fix")
+            _json_error(problem, fix=None if fix is None else str(fix), exit_code=1, **fields)
+        else:
+            sys.stderr.write(f"error: {exc}\n")
         return EXIT_USER
     except typer.Abort:
-        sys.stderr.write("interrupted\n")
+        if as_json:
+            _json_error("interrupted", exit_code=EXIT_INTERRUPTED, error="Interrupted")
+        else:
+            sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
     except typer.TyperException as exc:  # usage errors: bad option, missing argument, ...
+        if as_json:
+            fix = "see `supervisor --help` and the command's --help"
+            _json_error(exc.format_message(), fix=fix, exit_code=EXIT_USER, error="UsageError")
+            return EXIT_USER
         show = getattr(exc, "show", None)
         if callable(show):
             show()
@@ -91,15 +139,25 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"error: {exc.format_message()}\n")
         return EXIT_USER
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        if as_json:
+            _json_error("interrupted", exit_code=EXIT_INTERRUPTED, error="Interrupted")
+        else:
+            sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
-    except Exception:
+    except Exception as exc:
         import traceback
 
         sys.stderr.write("internal error (this is a bug in supervisor; please report it):\n")
         traceback.print_exc()
+        if as_json:
+            _json_error(
+                f"internal error: {type(exc).__name__}: {exc}",
+                fix="this is a bug in supervisor; please report it with the traceback on stderr",
+                exit_code=EXIT_BUG,
+                error="InternalError",
+            )
         return EXIT_BUG
     return int(result) if isinstance(result, int) else 0
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import typer
 
 from supervisor.cli._common import emit, emit_json, start_dir, warn
+from supervisor.cli.completion import complete_item_id
 
 
 def record_attempt_command(
     ctx: typer.Context,
-    item: str = typer.Argument(..., metavar="ITEM", help="The ledger item ID, e.g. CLI-FLAGS-003."),
+    item: str = typer.Argument(
+        ...,
+        metavar="ITEM",
+        help="The ledger item ID, e.g. CLI-FLAGS-003.",
+        autocompletion=complete_item_id,
+    ),
     result: str = typer.Option(
         ..., "--result", metavar="success|partial|failed|blocked", help="The attempt's outcome."
     ),

@@ -27,6 +27,11 @@ L117 index-row-absent             warning a section has no Index row
 L118 table-trailing-space         warning trailing whitespace after a table row
 L119 duplicate-task               error   a task ID appears twice in one plan
 L120 unknown-dependency           warning ``Depends on`` names an item not in the ledger
+L121 plan-ref-unreadable          error   a Plan Reference names no .md path the parser reads
+L122 dependency-unreadable        error   ``Depends on`` names no item ID the parser reads
+L123 checklist-no-state           error   a task table has an ID column but no State column
+L124 checkbox-no-id               error   a plan's checkbox task has no task ID
+L125 plan-no-tasks                warning a plan has no task the parser can read
 P201 pointer-missing-file         error   a ``path:line`` pointer names a missing file
 P202 pointer-out-of-range         error   a pointer's lines run past the end of its file
 P203 pointer-outside-workspace    warning a pointer names an absolute or outside path
@@ -117,6 +122,15 @@ def lint(
     fixes through the locked atomic write path, then lint the result."""
     from supervisor.lint.context import LintContext
 
+    if not paths and not ws.exists(ws.ledger_path):
+        from supervisor.errors import WorkspaceError
+
+        raise WorkspaceError(
+            "ledger not found, so there is nothing to lint",
+            path=ws.ledger_path,
+            hint=f"create it (`supervisor init`) or set paths.ledger in {ws.config.rel_path}",
+            see="ledger",
+        )
     overrides = dict(ws.config.lint.severity)
     fixed: tuple[FixResult, ...] = ()
     if fix_safe:

@@ -51,6 +51,12 @@ _TABLE = (
     ("L118", "table-trailing-space", WARNING, "trailing whitespace after a table row"),
     ("L119", "duplicate-task", ERROR, "a task ID appears twice in one plan"),
     ("L120", "unknown-dependency", WARNING, "`Depends on` names an item not in the ledger"),
+    # forms the parsers cannot read (docs/formats.md#lint)
+    ("L121", "plan-ref-unreadable", ERROR, "a Plan Reference names no .md path the parser reads"),
+    ("L122", "dependency-unreadable", ERROR, "`Depends on` names no item ID the parser reads"),
+    ("L123", "checklist-no-state", ERROR, "a task table has an ID column but no State column"),
+    ("L124", "checkbox-no-id", ERROR, "a plan's checkbox task has no task ID"),
+    ("L125", "plan-no-tasks", WARNING, "a plan has no task the parser can read"),
     # pointers
     ("P201", "pointer-missing-file", ERROR, "a `path:line` pointer names a missing file"),
     ("P202", "pointer-out-of-range", ERROR, "a pointer's lines run past the end of its file"),

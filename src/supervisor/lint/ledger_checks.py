@@ -14,7 +14,15 @@ from supervisor.lint.findings import Finding, at, finding
 from supervisor.lint.fix import index_mismatches
 from supervisor.lint.plan_checks import plan_progress, table_space
 from supervisor.model import Field, Item, Ledger, Span
-from supervisor.parse.fields import BRACKET_ID_RE, first_word, ids_in, normalize_id, paths_in, plain
+from supervisor.parse.fields import (
+    BRACKET_ID_RE,
+    dependency_ids,
+    first_word,
+    ids_in,
+    normalize_id,
+    plain,
+    plan_refs,
+)
 
 _CITE = re.compile(
     r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d+)(?:\s*(?:[–—-]|to)\s*#?\s*(\d+))?"
@@ -33,6 +41,7 @@ def check_ledger(ctx: LintContext, rel: str) -> Iterator[Finding]:
         yield from _attempts(item)
         yield from _citations(item, ledger)
         yield from _references(ctx, item, ledger)
+        yield from unreadable_fields(item)
     yield from plan_progress(ctx, ledger)
     yield from _structure(ctx, rel, ledger)
 
@@ -213,7 +222,7 @@ def _references(ctx: LintContext, item: Item, ledger: Ledger) -> Iterator[Findin
     for f in item.fields:
         low = f.label.lower()
         if low.startswith("plan ref"):
-            for p in paths_in(f.raw):
+            for p in plan_refs(f.raw):
                 if p.endswith(".md") and "<" not in p and "*" not in p and not ctx.exists(p):
                     yield finding(
                         "L110",
@@ -223,15 +232,43 @@ def _references(ctx: LintContext, item: Item, ledger: Ledger) -> Iterator[Findin
                         f"{ctx.config.paths.plans}/)",
                     )
         elif low.startswith("depends"):
-            for m in BRACKET_ID_RE.finditer(f.raw):
-                dep = normalize_id(m.group(1))
+            for dep in dependency_ids(f.raw):
                 if ledger.item(dep) is None and not ledger.rows(dep):
                     yield finding(
                         "L120",
-                        _token_line(f, m.group(0)),
+                        _token_line(f, dep),
                         f"[{item.id}] depends on [{dep}], which is not in the ledger",
                         "fix the ID or add the item",
                     )
+
+
+_NONE = re.compile(r"^(?:none|n/?a|nothing|-+|—|tbd)\b", re.IGNORECASE)
+
+
+def unreadable_fields(item: Item) -> Iterator[Finding]:
+    """L121/L122: a Plan Reference or Depends on field the parser reads nothing from (a value
+    of `none`, `n/a` or `TBD` says so on purpose and is fine)."""
+    for f in item.fields:
+        low = f.label.lower()
+        value = plain(f.value).strip("`*_ ")
+        if (not value and "\n" not in f.raw.strip()) or _NONE.match(value):
+            continue
+        if low.startswith("plan ref") and not plan_refs(f.raw):
+            yield finding(
+                "L121",
+                _line(f),
+                f"[{item.id}] Plan Reference names no plan file: {value[:60]!r}",
+                "write the plan's path, e.g. `plans/active/<initiative>/plan.md` "
+                "(see docs/formats.md#ledger)",
+            )
+        elif low in ("depends on", "depends") and not dependency_ids(f.raw):
+            yield finding(
+                "L122",
+                _line(f),
+                f"[{item.id}] Depends on names no item ID: {value[:60]!r}",
+                "name the items by ID, e.g. `Depends on: [ABC-001], ABC-002` "
+                "(see docs/formats.md#ledger)",
+            )
 
 
 def _structure(ctx: LintContext, rel: str, ledger: Ledger) -> Iterator[Finding]:

@@ -1,5 +1,7 @@
-"""Plans (L111, L112, L118, L119): plan progress against the item's status, whitespace after
-table rows, task IDs that repeat within a plan."""
+"""Plans (L111, L112, L118, L119, L123–L125): plan progress against the item's status,
+whitespace after table rows, task IDs that repeat within a plan, and task forms the parser
+cannot read (a task table without a State column, a checkbox without a task ID, a plan with
+no readable task at all)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from supervisor.lint.context import LintContext
 from supervisor.lint.findings import Finding, at, finding
 from supervisor.lint.fix import trailing_space_rows
 from supervisor.model import Ledger
+from supervisor.parse.fields import plain
 from supervisor.select import status_word
 
 
@@ -26,6 +29,55 @@ def check_plan(ctx: LintContext, rel: str) -> Iterator[Finding]:
         else:
             first[t.id] = t.span.start
     yield from table_space(ctx, rel)
+    yield from unreadable_tasks(ctx, rel)
+
+
+def unreadable_tasks(ctx: LintContext, rel: str) -> Iterator[Finding]:
+    """L123 task tables without a State column; when the plan has no task at all, L124 for
+    each checkbox without a task ID, else L125 once."""
+    from supervisor.parse.markdown import blocks
+    from supervisor.parse.plan import checkbox_parts
+
+    o = ctx.outline(rel)
+    rows = [b for b in blocks(o.lines) if b.kind == "table_row"]
+    stateless = 0
+    for b in rows:
+        if not b.header:
+            continue
+        names = [plain(c).lower() for c in b.cells]
+        has_task = any("task" in n for n in names[1:])
+        has_state = any(n in ("state", "status") for n in names)
+        if names and names[0].endswith("id") and has_task and not has_state:
+            n_rows = sum(1 for r in rows if r.table == b.table and not r.header)
+            stateless += 1
+            yield finding(
+                "L123",
+                at(rel, b.start + 1),
+                f"task table has no State column, so its {n_rows} row(s) are not tasks",
+                "add a State column (`| ID | Task | State | Guidance |`) holding [ ], [P], "
+                "[D] or [B] (see docs/formats.md#plan)",
+            )
+    if ctx.plan(rel).tasks or stateless:
+        return
+    boxes = 0
+    for n in range(1, o.line_count + 1):
+        parts = None if n in o.fenced else checkbox_parts(o.line(n))
+        if parts is not None and parts[1] is None:
+            boxes += 1
+            yield finding(
+                "L124",
+                at(rel, n),
+                f"checkbox task has no task ID: {parts[2][:50]!r}",
+                "start it with an ID: `- [ ] T001 …` or `- [ ] A1: …` (see docs/formats.md#plan)",
+            )
+    if not boxes:
+        yield finding(
+            "L125",
+            at(rel, 1),
+            "plan has no task the parser can read",
+            "add a checklist table `| ID | Task | State | Guidance |` or checkbox tasks "
+            "`- [ ] T001 …` under a `### Phase A — title` heading (see docs/formats.md#plan)",
+        )
 
 
 def table_space(ctx: LintContext, rel: str) -> Iterator[Finding]:

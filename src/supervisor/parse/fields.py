@@ -210,3 +210,55 @@ def list_entries(field: Field) -> tuple[ListEntry, ...]:
         path, first = field.span.path, field.span.start
         out.append(ListEntry(head, text, Span(path, first + s, first + e)))
     return tuple(out)
+
+
+# --------------------------------------------------------------------------- references
+
+_MD_PATH = re.compile(
+    r"(?<![\w/.~$<>{}-])((?:\.{1,2}/)?[\w.~-]+(?:/[\w.~-]+)*\.md)(?:#[\w.-]*)?(?![\w/])"
+)
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
+_BARE_ID_HEAD = re.compile(r"^[A-Z]{2,}[-\u2011]")
+_FIELD_HEAD = re.compile(r"^[ \t]*[-*][ \t]+(?:\*\*)?[^:\n]*?:(?:\*\*)?")
+
+
+def _field_text(raw: str) -> str:
+    """A field's raw text without its ``- Label:`` head (so the label is never a match)."""
+    lines = raw.split("\n")
+    if lines and match_field(lines[0]) is not None:
+        lines[0] = _FIELD_HEAD.sub("", lines[0], count=1)
+    return "\n".join(lines)
+
+
+def plan_refs(raw: str) -> tuple[str, ...]:
+    """Markdown paths a ``Plan Reference`` field names, with or without backticks or a link:
+    ``plans/active/t1/plan.md``, `` `plans/x.md` ``, ``[plan](plans/x/plan.md)``. In order,
+    no repeats; ``#anchors`` and URLs are dropped."""
+    text = _URL.sub(" ", _field_text(raw))
+    out: list[str] = []
+    for tok in backticked(text):
+        tok = tok.rstrip(".,;:").split("#", 1)[0]
+        if " " not in tok and tok.endswith(".md") and tok not in out:
+            out.append(tok)
+    for m in _MD_PATH.finditer(text):
+        tok = m.group(1)
+        if tok not in out:
+            out.append(tok)
+    return tuple(out)
+
+
+def dependency_ids(raw: str) -> tuple[str, ...]:
+    """Item IDs a ``Depends on:`` field names, bracketed (``[ABC-001]``) or bare
+    (``ABC-001``), normalized, in order, no repeats. A bare ID must start with a word of two
+    or more letters, so phase ranges like ``B2-B4`` are not taken for items."""
+    text = _field_text(raw)
+    found: list[tuple[int, str]] = [
+        (m.start(1), normalize_id(m.group(1))) for m in BRACKET_ID_RE.finditer(text)
+    ]
+    found += [
+        (m.start(), normalize_id(m.group(0)))
+        for m in ID_RE.finditer(text)
+        if _BARE_ID_HEAD.match(m.group(0))
+    ]
+    found.sort()
+    return tuple(dict.fromkeys(ident for _, ident in found))

@@ -5,6 +5,9 @@ and an optional trailing ``(Complete)``; per-phase ``Goal:`` / ``Prereqs:`` (or 
 ``Exit Criteria:`` lines; checklist tables ``ID | Task | State | Guidance`` (any of the header
 variants of FORMATS.md §2.3). Every State marker of the corpus is normalized to
 :class:`TaskState`, the raw marker kept. Other tables (risks, metrics) are not tasks.
+Checkbox task lists are tasks too: ``- [ ] T001 [P] Create …`` (spec-kit ``tasks.md``) or
+``- [x] A1: …``, when the text after the box starts with a task ID; the box is the state
+(a spec-kit ``[P]`` after the ID means "parallel" and stays in the description).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ _PHASE_LINE = re.compile(
     r"^(?:\*\*)?(Goal|Phase Goal|Prereqs|Prerqs|Prerequisites|Exit Criteria)(?:\*\*)?\s*:"
     r"(?:\*\*)?\s*(.*)$"
 )
+_CHECKBOX = re.compile(r"^[-*+][ \t]+\[([^\]\[]{0,6})\][ \t]+(.*)$")
+_CHECKBOX_ID = re.compile(r"^\**([A-Z]{0,3}\d+[a-z]?(?:\.[0-9A-Za-z]+)*)\**(?::|\s|$)[ \t]*(.*)$")
 _MARKER = re.compile(r"\[\s*([^\]\[]{0,8}?)\s*\]")
 _STATES: dict[str, TaskState] = {
     "": TaskState.NOT_STARTED,
@@ -130,7 +135,7 @@ def _phases(o: Outline, path: str) -> list[Phase]:
     bounds = [m[0] for m in marks] + [o.line_count + 1]
     phases: list[Phase] = []
     first = marks[0][0] if marks else o.line_count + 1
-    loose = _tasks(rows, path, 1, first - 1, None)
+    loose = _merge(_tasks(rows, path, 1, first - 1, None), _checkboxes(o, path, 1, first - 1, None))
     if loose:
         phases.append(_phase(o, path, None, "", None, 1, first - 1, loose))
     for k, (line, level, ident, title, note) in enumerate(marks):
@@ -139,7 +144,7 @@ def _phases(o: Outline, path: str) -> list[Phase]:
             if line < h.line <= end and h.level <= level and _phase_heading(h.text) is None:
                 end = h.line - 1
                 break
-        tasks = _tasks(rows, path, line, end, ident)
+        tasks = _merge(_tasks(rows, path, line, end, ident), _checkboxes(o, path, line, end, ident))
         phases.append(_phase(o, path, ident, title, note, line, end, tasks))
     return phases
 
@@ -240,3 +245,48 @@ def _task(
         phase_id=phase,
         span=Span(path, line, line),
     )
+
+
+def checkbox_parts(line: str) -> tuple[str, str | None, str] | None:
+    """``(box, task id or None, text)`` for a flush-left checkbox list item, else None."""
+    m = _CHECKBOX.match(line)
+    if m is None:
+        return None
+    ident = _CHECKBOX_ID.match(m.group(2))
+    if ident is None:
+        return m.group(1), None, m.group(2).strip()
+    return m.group(1), ident.group(1), ident.group(2).strip()
+
+
+def _checkboxes(o: Outline, path: str, first: int, last: int, phase: str | None) -> list[Task]:
+    out: list[Task] = []
+    for n in range(max(1, first), min(last, o.line_count) + 1):
+        if n in o.fenced:
+            continue
+        parts = checkbox_parts(o.line(n))
+        if parts is None:
+            continue
+        box, ident, text = parts
+        if ident is None:
+            continue
+        state = parse_state(f"[{box}]")
+        if state is None:
+            continue
+        out.append(
+            Task(
+                id=ident,
+                description=text,
+                state=state,
+                raw_state=f"[{box}]",
+                guidance="",
+                phase_id=phase,
+                span=Span(path, n, n),
+            )
+        )
+    return out
+
+
+def _merge(rows: list[Task], boxes: list[Task]) -> list[Task]:
+    if not boxes:
+        return rows
+    return sorted(rows + boxes, key=lambda t: t.span.start)

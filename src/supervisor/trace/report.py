@@ -221,8 +221,10 @@ def summary_md(r: DiffResult, *, rows: int = 200) -> str:
 def write_bundle(out: Path, doc: dict[str, Any], r: DiffResult) -> list[Path]:
     """Write ``metrics.json`` (streamed), ``summary.md`` and ``divergence.png`` into ``out``,
     each through a temporary file renamed into place."""
+    from supervisor.extras import require
     from supervisor.trace.plot import write_plot
 
+    require("matplotlib", "trace diff --out (divergence.png)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

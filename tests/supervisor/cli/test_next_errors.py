@@ -28,7 +28,7 @@ def test_missing_config(tmp_path: Path, run_cli: Run) -> None:
         run_cli,
         tmp_path,
         f"no supervisor.yaml found in {tmp_path.resolve()} or any parent directory — run "
-        "inside a workspace, pass -C DIR, or create supervisor.yaml (see README)",
+        "inside a workspace, pass -C DIR, or start one with `supervisor init` (see docs/formats.md#config)",
     )
 
 

@@ -245,6 +245,67 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
             ),
         ],
     ),
+    "L121": (
+        [
+            (
+                L,
+                "- Depends on: [ALPHA-001]",
+                "- Plan Reference: see the wiki\n- Depends on: [ALPHA-001]",
+            )
+        ],
+        [
+            (
+                "docs/fix_plan.md:33: L121 [BETA-002] Plan Reference names no plan file: 'see "
+                "the wiki' — write the plan's path, e.g. `plans/active/<initiative>/plan.md` "
+                "(see docs/formats.md#ledger)"
+            ),
+        ],
+    ),
+    "L122": (
+        [(L, "- Depends on: [ALPHA-001]", "- Depends on: the alpha work")],
+        [
+            (
+                "docs/fix_plan.md:33: L122 [BETA-002] Depends on names no item ID: 'the alpha "
+                "work' — name the items by ID, e.g. `Depends on: [ABC-001], ABC-002` (see "
+                "docs/formats.md#ledger)"
+            ),
+        ],
+    ),
+    "L123": (
+        [
+            (
+                P,
+                "| ID | Task Description | State | How/Why & Guidance |\n| --- | --- | --- | --- |\n| A1",
+                "| ID | Task Description | How/Why & Guidance |\n| --- | --- | --- |\n| A1",
+            )
+        ],
+        [
+            (
+                "plans/active/alpha/plan.md:10: L123 task table has no State column, so its 2 "
+                "row(s) are not tasks — add a State column (`| ID | Task | State | Guidance |`) "
+                "holding [ ], [P], [D] or [B] (see docs/formats.md#plan)"
+            ),
+        ],
+    ),
+    "L124": (
+        [("plans/active/gamma.md", "", "# Gamma\n\n### Phase A — Start\n- [ ] write the spec\n")],
+        [
+            (
+                "plans/active/gamma.md:4: L124 checkbox task has no task ID: 'write the spec' — "
+                "start it with an ID: `- [ ] T001 …` or `- [ ] A1: …` (see docs/formats.md#plan)"
+            ),
+        ],
+    ),
+    "L125": (
+        [("plans/active/gamma.md", "", "# Gamma\n\nNotes only.\n")],
+        [
+            (
+                "plans/active/gamma.md:1: L125 plan has no task the parser can read — add a "
+                "checklist table `| ID | Task | State | Guidance |` or checkbox tasks `- [ ] "
+                "T001 …` under a `### Phase A — title` heading (see docs/formats.md#plan)"
+            ),
+        ],
+    ),
     "P201": (
         [(B, "- src/pkg/mod.py#L2", "- src/pkg/gone.py:3 — removed.\n- src/pkg/mod.py#L2")],
         [
