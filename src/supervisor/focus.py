@@ -24,10 +24,10 @@ def plan_of(ws: Workspace, item: Item) -> Plan | None:
     """The item's plan; a Plan Reference naming only missing files is an error."""
     rel = ws.plan_for(item)
     if rel is None:
-        from supervisor.parse.fields import paths_in
+        from supervisor.parse.fields import plan_refs
 
         for f in item.fields:
-            missing = [p for p in paths_in(f.raw) if p.endswith(".md") and not ws.exists(p)]
+            missing = [p for p in plan_refs(f.raw) if not ws.exists(p)]
             if f.label.lower().startswith("plan") and missing:
                 raise WorkspaceError(
                     f"[{item.id}] plan reference {missing[0]} does not exist",

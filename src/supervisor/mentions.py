@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from supervisor.model import Item, Ledger
-from supervisor.parse.fields import normalize_id, paths_in
+from supervisor.parse.fields import normalize_id, plan_refs
 
 # An ID-like token: uppercase words joined by hyphens (``CLI-FLAGS``, ``AT-TIER2-GRADCHECK``);
 # a bare prefix may be a single word (``ROUTING``, ``GRADIENT``) only where it is a label.
@@ -122,7 +122,7 @@ def _plan_refs(item: Item) -> list[str]:
     refs: list[str] = []
     for f in item.fields:
         if f.label.lower().startswith("plan"):
-            refs += [p for p in paths_in(f.raw) if p.endswith(".md")]
+            refs += list(plan_refs(f.raw))
             refs += [m.group(1) for m in _PATH.finditer(f.raw)]
     return list(dict.fromkeys(r.removeprefix("./") for r in refs))
 

@@ -20,8 +20,8 @@ from supervisor.model import Attempt, Item, Ledger, Outcome, Phase, Plan, Task, 
 from supervisor.parse.fields import (
     BRACKET_ID_RE,
     ListEntry,
+    dependency_ids,
     first_word,
-    ids_in,
     list_entries,
     normalize_id,
     plain,
@@ -113,9 +113,8 @@ def dependencies(item: Item, ledger: Ledger) -> list[str]:
     f = item.field("Depends on") or item.field("Depends")
     if f is None:
         return []
-    bracketed = [normalize_id(m.group(1)) for m in BRACKET_ID_RE.finditer(f.raw)]
-    bare = [i for i in ids_in(f.raw) if ledger.item(i) is not None]
-    return list(dict.fromkeys(bracketed + bare))
+    bracketed = {normalize_id(m.group(1)) for m in BRACKET_ID_RE.finditer(f.raw)}
+    return [i for i in dependency_ids(f.raw) if i in bracketed or ledger.item(i) is not None]
 
 
 def rank(ledger: Ledger, config: Config) -> tuple[Candidate, ...]:

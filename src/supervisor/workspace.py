@@ -163,12 +163,12 @@ class Workspace:
         (files under the plans directory first), else ``<plans>/<ID>/<name>`` for the
         configured plan file names, else the plan whose Context ``Initiative`` names the
         item."""
-        from supervisor.parse.fields import paths_in
+        from supervisor.parse.fields import plan_refs
 
         refs: list[str] = []
         for f in item.fields:
             if f.label.lower().startswith("plan"):
-                refs += [p.removeprefix("./") for p in paths_in(f.raw) if p.endswith(".md")]
+                refs += [p.removeprefix("./") for p in plan_refs(f.raw)]
         existing = list(dict.fromkeys(r for r in refs if self.exists(r)))
         base = self.config.paths.plans.rstrip("/") + "/"
         existing.sort(key=lambda r: not r.startswith(base))
@@ -230,5 +230,6 @@ def _parse_ledger(text: str, path: str, config: Config) -> Ledger:
                 'add an item section such as "## [EXAMPLE-001] Title" with - Status: '
                 f"in_progress, or set ledger.item_heading / ledger.shape in {config.rel_path}"
             ),
+            see="ledger",
         )
     return ledger

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from supervisor.cli._common import emit, emit_json, start_dir, warn
+from supervisor.cli.completion import complete_item_id
 
 
 def next_command(
@@ -24,7 +25,8 @@ def next_command(
         None,
         "--focus",
         metavar="ID",
-        help="Work on this item, overriding Active Focus and ranking.",
+        help="Work on this item, overriding continuity, goals, Active Focus and ranking.",
+        autocompletion=complete_item_id,
     ),
     no_cache: bool = typer.Option(
         False, "--no-cache", help="Recompute even if no input changed (also SUPERVISOR_NO_CACHE=1)."
@@ -32,9 +34,11 @@ def next_command(
 ) -> None:
     """Pick the next focus (item, phase, task) and print the brief an agent works from.
 
-    Selection: --focus, else the ledger's Active Focus, else the best eligible item by
-    priority, then status, then ledger order; within it, the plan's first unfinished phase
-    and its first in-progress (else not-started) task. Same workspace, same bytes out.
+    Selection: --focus; else continuity (the item of the last brief and of the newest commit
+    subjects); else the operator's goals; else the ledger's Active Focus (stale entries
+    skipped); else the best eligible item by priority, status, ledger order. Within it: the
+    step its Next Action names, else where the plan's progress ends. Same workspace, same
+    bytes out; --explain names every signal.
     """
     from supervisor.brief.outputs import next_outputs
 
