@@ -77,7 +77,8 @@ def test_ledger_without_items(demo_ws: Path, run_cli: Run) -> None:
         "docs/fix_plan.md:1: no items found: expected item headings matching ledger.item_heading "
         '\'\\[{id}\\]\\s*(?P<title>.*)\' (e.g. "## [EXAMPLE-001] Title") or a "## Current Focus" '
         'section naming an item ID — add an item section such as "## [EXAMPLE-001] Title" with '
-        "- Status: in_progress, or set ledger.item_heading / ledger.shape in supervisor.yaml",
+        "- Status: in_progress, or set ledger.item_heading / ledger.shape in supervisor.yaml "
+        "(see docs/formats.md#ledger)",
     )
 
 

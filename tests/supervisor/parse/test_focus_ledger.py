@@ -72,7 +72,7 @@ def test_unknown_ledger_shape_names_the_patterns_it_expected(tmp_path: Path, run
         "ledger.item_heading '\\[{id}\\]\\s*(?P<title>.*)' (e.g. \"## [EXAMPLE-001] Title\") "
         'or a "## Current Focus" section naming an item ID — add an item section such as '
         '"## [EXAMPLE-001] Title" with - Status: in_progress, or set ledger.item_heading / '
-        "ledger.shape in supervisor.yaml\n"
+        "ledger.shape in supervisor.yaml (see docs/formats.md#ledger)\n"
     )
 
 
