@@ -119,7 +119,7 @@ class Config:
     priorities: tuple[str, ...] = ("Critical", "High", "Medium", "Low")
     statuses: Statuses = field(default_factory=Statuses)
     stall_window: int = 3
-    default_mode: str = "Parity"
+    default_mode: str = "Implementation"  # neutral when supervisor.yaml names none
     stall_mode: str = "Evidence"
     env: tuple[tuple[str, str], ...] = ()
     pitfalls: tuple[str, ...] = ()
