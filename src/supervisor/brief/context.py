@@ -148,18 +148,22 @@ class _Builder:
         elif task is None and self.action is not None:
             self.guidance = excerpt(_LIST_MARK.sub("", self.action.text, 1), GUIDANCE_LIMIT)
             self.guidance_span = self.action.span
-        quoted = backticked(task.guidance) if task else []
+        here = f"task {task.id}" if task is not None else "the Next Action"
+        quoted = [(q, here) for q in backticked(task.guidance)] if task else []
         if self.action is not None:
-            quoted += backticked(self.action.text)
+            quoted += [(q, "the Next Action") for q in backticked(self.action.text)]
+        source: dict[str, str] = {}  # each span in order, with the first place it is quoted
+        for q, where in quoted:
+            source.setdefault(q, where)
         programs = _programs(cfg.commands)
-        cited = [q for q in dict.fromkeys(quoted) if is_test_command(q) or is_bare_selector(q)]
+        cited = [q for q in source if is_test_command(q) or is_bare_selector(q)]
         self.mapped: MappedTests = check_tests(ws.root, cited)
         self.tests = [
             with_env(t if is_test_command(t) else f"pytest {t}", cfg.env, programs)
             for t in self.mapped.tests
         ]
-        runs = [c for c in commands_in(quoted, programs) if not is_test_command(c)]
-        self.run_cmds = [with_env(c, cfg.env, programs) for c in runs]
+        runs = [c for c in commands_in(source, programs) if not is_test_command(c)]
+        self.run_cmds = [(with_env(c, cfg.env, programs), source[c]) for c in runs]
         slug = f"phase_{self.phase.id.lower()}" if self.phase and self.phase.id else "phase_none"
         self.bundle_dir = f"{cfg.paths.reports}/{self.item.id}/{slug}/$STAMP/"
         step_text = task.guidance if task else (self.action.text if self.action else "")
@@ -182,6 +186,10 @@ class _Builder:
             if any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", a.text) for n in names):
                 return a
         return None
+
+    def _action_head(self, limit: int) -> str:
+        assert self.action is not None
+        return excerpt(_LIST_MARK.sub("", self.action.text, 1), limit).rstrip(".")
 
     def _plan_lines(self) -> list[str]:
         if self.plan is None:
@@ -223,9 +231,10 @@ class _Builder:
         if task is None:
             if self.action is not None:
                 what = _sentence(self.guidance or one_line(self.action.head, 200))
+                head = self._action_head(160)
                 record = record_line(item, None, "success|partial|failed", None)
                 return (
-                    f"[{item.id}] next action: {one_line(self.action.head, 160)}.",
+                    f"[{item.id}] next action: {_sentence(head)}",
                     f"[{item.id}] Next Action — {what} Then record the outcome with {record}.",
                 )
             why = self._no_task_reason()
@@ -259,9 +268,7 @@ class _Builder:
         if self.action is not None:
             which = "first open Next Action" if task is None else "Next Action being worked"
             which = f"[{item.id}] {which}"
-            out.append(
-                self.pointer(self.action.span, f"{which}: {one_line(self.action.head, 120)}")
-            )
+            out.append(self.pointer(self.action.span, f"{which}: {self._action_head(120)}"))
         if phase is not None and self.plan_lines:
             goal = f"goal: {one_line(phase.goal, 140)}" if phase.goal else "phase scope"
             out.append(self.pointer(phase.span, f"{phase.label} {goal}"))
@@ -308,7 +315,7 @@ class _Builder:
             if f is not None:
                 out.append(self.pointer(f.span, f"[{item.id}] {f.label}"))
         if self.artifacts.source is not None:
-            out.append(self.pointer(self.artifacts.source, "artifact path the plan gives"))
+            out.append(self.pointer(self.artifacts.source, "where this step's evidence goes"))
         cfg_rel = ws.rel(ws.config.path)
         ws.read_text(cfg_rel)
         for c in self.commands:
@@ -317,8 +324,7 @@ class _Builder:
 
     def how_to(self) -> list[str]:
         out = [dispatch_line(c) for c in self.commands]
-        source = f"task {self.task.id}" if self.task else "the Next Action"
-        out += [f"Run (from {source}): `{c}`" for c in self.run_cmds]
+        out += [f"Run (from {where}): `{c}`" for c, where in self.run_cmds]
         out += [f"Mapped test: `{t}`" for t in self.tests]
         for n in self.mapped.notes:
             if n.shown is not None:
@@ -332,7 +338,8 @@ class _Builder:
         if self.commands:
             out.append(f"Evidence bundles go to `{self.bundle_dir}` (one STAMP per dispatch).")
         if self.artifacts.source is not None:
-            out.append(f"The plan keeps this step's evidence under `{self.artifacts.text}`.")
+            given, named = self.artifacts.text, self.artifacts.source.anchor
+            out.append(f"Keep this step's evidence under `{given}` (named at {named}).")
         states = "done|in-progress|blocked"
         record = record_line(self.item, self.task, "success|partial|failed|blocked", states)
         out.append(f"Record the outcome: {record}")
@@ -352,6 +359,10 @@ class _Builder:
         risks = item.field("Risks/Assumptions") or item.field("Risks")
         if risks is not None:
             out.append(f"Mind the item's risks: {one_line(field_body(risks), RISKS_LIMIT)}")
+        if task is None and self.action is not None:
+            out.append(
+                "Do not mark the Next Action complete unless the evidence it asks for exists."
+            )
         if self.plan is not None and not self.plan.tasks:
             out.append(f"Do not invent tasks: {self._no_task_reason()}; add them to it first.")
         phase_tasks = self.phase.tasks if self.phase else ()
@@ -436,7 +447,7 @@ def build_context(ws: Workspace, focus: Focus, plan: Plan | None, step: Step) ->
         step=StepDetail(
             guidance=b.guidance,
             guidance_source=b.guidance_span.anchor if b.guidance_span else None,
-            commands=tuple(b.run_cmds),
+            commands=tuple(c for c, _ in b.run_cmds),
             tests=tuple(b.tests),
             selectors=b.selector_lines(),
             artifacts_source=b.artifacts.source.anchor if b.artifacts.source else None,

@@ -133,4 +133,4 @@ def check_tests(root: Path, cited: list[str]) -> MappedTests:
                 notes.append(note)
             if note.shown is not None:
                 tests.append(note.shown)
-    return MappedTests(tuple(dict.fromkeys(tests)), tuple(notes), tuple(dropped))
+    return MappedTests(tuple(dict.fromkeys(tests)), tuple(dict.fromkeys(notes)), tuple(dropped))
