@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from supervisor.brief.artifacts import ArtifactPaths, plan_artifacts
@@ -283,16 +284,18 @@ class _Builder:
             first, last = stall.attempts[0].span, stall.attempts[-1].span
             lo, hi = min(first.start, last.start), max(first.end, last.end)
             out.append(self.pointer(Span(first.path, lo, hi), f"stall: {stall.message}"))
-        out += self.attempts()
-        out += self.dependencies()
+        out += self.attempts
+        out += self.dependencies
         return out
 
+    @cached_property
     def attempts(self) -> list[PointerLine]:
         item = self.item
         return [
             self.pointer(a.span, f"[{item.id}] {attempt_summary(a)}") for a in latest_attempts(item)
         ]
 
+    @cached_property
     def dependencies(self) -> list[PointerLine]:
         ledger = self.ws.ledger()
         out = []
@@ -451,7 +454,7 @@ def build_context(ws: Workspace, focus: Focus, plan: Plan | None, step: Step) ->
             tests=tuple(b.tests),
             selectors=b.selector_lines(),
             artifacts_source=b.artifacts.source.anchor if b.artifacts.source else None,
-            attempts=tuple(b.attempts()),
-            dependencies=tuple(b.dependencies()),
+            attempts=tuple(b.attempts),
+            dependencies=tuple(b.dependencies),
         ),
     )

@@ -31,13 +31,18 @@ def latest_attempts(item: Item, count: int = RECENT) -> tuple[Attempt, ...]:
     return tuple(a for _, _, a in reversed(ranked[-count:]))
 
 
-def attempt_details(attempt: Attempt) -> list[str]:
-    """The attempt's metrics and observations lines, as ``Label: text``."""
+def attempt_details(attempt: Attempt, most: int = 4, scan: int = 60) -> list[str]:
+    """The attempt's metrics and observations lines, as ``Label: text`` (at most ``most``,
+    from its first ``scan`` lines: a long entry keeps its findings near the top)."""
     out = []
-    for line in attempt.text.split("\n")[1:]:
-        m = _DETAIL.match(line.strip())
-        if m:
-            out.append(f"{m.group(1)}: {m.group(2).strip()}")
+    for line in attempt.text.split("\n", scan + 1)[1 : scan + 1]:
+        s = line.lstrip()
+        if s[:1] in "-*+" or s[:1].isalpha() or s[:2] in ("**", "__"):
+            m = _DETAIL.match(s.rstrip())
+            if m:
+                out.append(f"{m.group(1)}: {m.group(2).strip()}")
+                if len(out) == most:
+                    break
     return out
 
 

@@ -48,11 +48,13 @@ def excerpt(text: str, limit: int = 1200) -> str:
 
     Lines are joined with a single space (their indentation dropped); ``<br>`` tags of table
     cells count as line ends for cutting but stay in the text."""
-    lines = [ln.strip() for ln in text.split("\n")]
     parts: list[str] = []
     boundaries: list[int] = []
     pos = 0
-    for ln in lines:
+    for raw in text.split("\n"):
+        if pos > limit:
+            break  # whole lines only, so no code span is cut short here
+        ln = raw.strip()
         if not ln:
             continue
         if parts:
@@ -71,8 +73,13 @@ def excerpt(text: str, limit: int = 1200) -> str:
 def one_line(text: str, limit: int = 240) -> str:
     """A list or paragraph as one line: list markers dropped, entries joined with ``'; '``,
     whitespace collapsed, clipped at a word boundary past ``limit``. Nothing else changes."""
-    parts = [
-        _SPACE.sub(" ", _LIST_MARK.sub("", ln)).strip().rstrip(" .;") for ln in text.split("\n")
-    ]
-    s = "; ".join(p for p in parts if p)
-    return _cut(s, limit, [])
+    parts: list[str] = []
+    size = 0
+    for raw in text.split("\n"):
+        if size > limit:
+            break  # whole lines only, so no code span is cut short here
+        part = _SPACE.sub(" ", _LIST_MARK.sub("", raw)).strip().rstrip(" .;")
+        if part:
+            parts.append(part)
+            size += len(part) + 2
+    return _cut("; ".join(parts), limit, [])
