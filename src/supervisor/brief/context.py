@@ -180,13 +180,11 @@ class _Builder:
         actions = open_actions(self.item)
         if self.task is None:
             return next(iter(actions), None)
-        names = [self.task.id]
+        names = [re.escape(self.task.id)]
         if self.phase is not None and self.phase.id:
-            names.append(f"Phase {self.phase.id}")
-        for a in actions:
-            if any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", a.text) for n in names):
-                return a
-        return None
+            names.append(rf"Phase\s+{re.escape(self.phase.id)}")  # NBSPs included
+        pattern = re.compile(rf"(?<![\w.])(?:{'|'.join(names)})(?!\w)")
+        return next((a for a in actions if pattern.search(a.text)), None)
 
     def _action_head(self, limit: int) -> str:
         assert self.action is not None

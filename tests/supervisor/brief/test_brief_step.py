@@ -223,3 +223,21 @@ def test_empty_plan_gives_a_brief_that_says_so(demo_ws: Path, run_cli: Run) -> N
     assert r.returncode == 0, r.stderr
     assert "its plan plans/active/detector-parity/plan.md has no tasks" in r.stdout
     assert "- plans/active/detector-parity/plan.md:1-2 — plan" in r.stdout
+
+
+def test_next_action_worked_is_the_one_naming_the_task_or_phase(
+    demo_ws: Path, run_cli: Run
+) -> None:
+    ledger = demo_ws / "docs/fix_plan.md"
+    text = ledger.read_text(encoding="utf-8")
+    text = text.replace(
+        "  1. Finish Phase B (B2): isolate the rotation order for pix0 under SAMPLE.",
+        "  1. Draft the Phase C test list.\n  2. Close Phase\u202fB: run `git diff` first.",
+    ).replace("  2. Then Phase C regression tests.", "  3. Then the docs.")
+    ledger.write_text(text, encoding="utf-8")
+    out = run_cli(["next"], demo_ws).stdout
+    assert (
+        "- docs/fix_plan.md:43 — [DETECTOR-PARITY-001] Next Action being worked: Close "
+        "Phase\u202fB: run `git diff` first\n" in out
+    )
+    assert "- Run (from the Next Action): `git diff`\n" in out  # a tool: no env prefix
