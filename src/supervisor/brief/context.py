@@ -249,7 +249,7 @@ class _Builder:
             summary = f"Gather evidence on why {task.id} stalls ([{item.id}]): {stall.message}."
         else:
             summary = f"{task.id}: {desc} ([{item.id}] {phase_label(self.phase)})."
-        do_now = f"[{item.id}] {self.where()} — {one_line(task.description, 200)}."
+        do_now = f"[{item.id}] {self.where()} — {_sentence(one_line(task.description, 200))}"
         if self.guidance:
             do_now += f" Plan guidance: \u201c{self.guidance}\u201d"
         if self.commands:
