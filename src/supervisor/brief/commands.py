@@ -36,7 +36,8 @@ _TOOLS = frozenset(
     _words(
         "cd export mkdir echo printf cp mv ls cat tee date rm touch ln chmod sha256sum md5sum "
         "git rg grep sed awk head tail find diff cmp wc sort uniq jq tar gzip zip unzip curl "
-        "wget du df which test true supervisor pip pip3"
+        "wget du df which test true supervisor pip pip3 mypy ruff black flake8 pylint pyright "
+        "pyrefly shellcheck nvidia-smi lscpu cpupower nproc free uname"
     )
 )
 _PYTHON = re.compile(r"^python3?(?:\.\d+)?$")
@@ -45,7 +46,7 @@ _HEAD = re.compile(rf"^\s*((?:{_ASSIGN}\s+)*)(?:(env)\s+((?:{_ASSIGN}\s+)*))?(\S
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _EXPORT = re.compile(r"^\s*export\s+(.*)$", re.S)
 _SCRIPT = re.compile(r"^(?:\./\S*[^/]|scripts/(?:[^/\s]+/)*[^./\s]+(?:\.py|\.sh)?)$")
-_PATH_SCRIPT = re.compile(r"^\S+/\S+\.(?:py|sh)$")  # runs only when given arguments
+_PATH_SCRIPT = re.compile(r"^[^\s:]+\.(?:py|sh)$")  # a script: a command when given arguments
 _SEPARATORS = ("&&", "||", ";", "|")
 
 
@@ -107,8 +108,9 @@ def is_command(text: str, programs: Iterable[str] = ()) -> bool:
         return False
     if _SCRIPT.match(prog):
         return True
-    known = bool(_PYTHON.match(_base(prog))) or prog in _RUNNERS or prog in _TOOLS
-    known = known or _base(prog) in set(programs) or bool(_PATH_SCRIPT.match(prog))
+    base = _base(prog)
+    known = bool(_PYTHON.match(base)) or base in _RUNNERS or base in _TOOLS
+    known = known or base in set(programs) or bool(_PATH_SCRIPT.match(prog))
     has_args = bool(first.args.strip())
     return bool(known) and (has_args or bool(first.sets))
 
@@ -126,7 +128,7 @@ def is_test_command(text: str) -> bool:
 
 def _needs_env(seg: Segment, programs: Iterable[str]) -> bool:
     prog = seg.program
-    if not prog or prog in _TOOLS:
+    if not prog or _base(prog) in _TOOLS:
         return False
     return is_command(seg.text, programs) or bool(seg.sets)
 

@@ -71,6 +71,9 @@ def test_excerpt_never_cuts_inside_code() -> None:
         "git diff",
         "sim trace --pixel 1 2",
         "cd build && make",
+        "/usr/bin/time -v python x.py",
+        "benchmark.py --sizes 4096",
+        "shellcheck loop.sh",
         "FOO=1",
     ],
 )
@@ -81,6 +84,7 @@ def test_commands_recognised(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["src/sim/io.py", "tests/x.py::test_a", "phi_tic", "-k pivot", "Simulator.__init__",
+     "mosaic_spread_deg > 0", "seed & 0x7FF", "x * 1e10", "dtype: Optional[torch.dtype] = None",
      "python", "sim", "pix0-trace", "reports/a/<STAMP>/", "scripts/", "scripts/README.md"],
 )  # fmt: skip
 def test_paths_symbols_and_flags_are_not_commands(text: str) -> None:
