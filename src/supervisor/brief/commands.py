@@ -56,6 +56,7 @@ class Segment:
 
     text: str  # as written, without surrounding whitespace
     start: int  # offset of ``text`` in the whole line
+    program_at: int  # offset of the program in the whole line (after the assignments)
     sets: frozenset[str]  # variables its own leading assignments set
     program: str  # the first word after the assignments ("" when none)
     args: str  # the rest of the line after the program
@@ -89,9 +90,10 @@ def _segment(line: str, a: int, b: int) -> Segment:
     start = a + len(raw) - len(raw.lstrip())
     m = _HEAD.match(text)
     if m is None:
-        return Segment(text, start, frozenset(), "", "")
+        return Segment(text, start, start, frozenset(), "", "")
     assigns = (m.group(1) or "") + (m.group(3) or "")
-    return Segment(text, start, frozenset(_KEY.findall(assigns)), m.group(4), m.group(5))
+    sets = frozenset(_KEY.findall(assigns))
+    return Segment(text, start, start + m.start(4), sets, m.group(4), m.group(5))
 
 
 def _base(program: str) -> str:
@@ -134,9 +136,9 @@ def _needs_env(seg: Segment, programs: Iterable[str]) -> bool:
 
 
 def with_env(line: str, env: Sequence[tuple[str, str]], programs: Iterable[str] = ()) -> str:
-    """``line`` with ``KEY=VAL`` prefixes on each simple command that runs code, in the
-    configured order, skipping variables that command (or an earlier ``export``) sets. The
-    rest of the line is unchanged."""
+    """``line`` with ``KEY=VAL`` assignments before the program of each simple command that
+    runs code (after any it has), in the configured order, skipping variables that command
+    (or an earlier ``export``) sets. The rest of the line is unchanged."""
     if not env:
         return line
     progs = list(programs)
@@ -149,7 +151,8 @@ def with_env(line: str, env: Sequence[tuple[str, str]], programs: Iterable[str] 
         elif _needs_env(seg, progs):
             missing = [(k, v) for k, v in env if k not in seg.sets and k not in exported]
             if missing:
-                inserts.append((seg.start, " ".join(f"{k}={shlex.quote(v)}" for k, v in missing)))
+                prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in missing)
+                inserts.append((seg.program_at, prefix))
     for pos, prefix in reversed(inserts):
         line = f"{line[:pos]}{prefix} {line[pos:]}"
     return line

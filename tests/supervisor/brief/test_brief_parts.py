@@ -101,10 +101,13 @@ def test_test_commands() -> None:
 def test_env_prefix_skips_what_the_command_sets() -> None:
     assert with_env("pytest -q", ENV) == "KMP_DUPLICATE_LIB_OK=TRUE OMP_NUM_THREADS=2 pytest -q"
     assert with_env("OMP_NUM_THREADS=8 pytest -q", ENV) == (
-        "KMP_DUPLICATE_LIB_OK=TRUE OMP_NUM_THREADS=8 pytest -q"
+        "OMP_NUM_THREADS=8 KMP_DUPLICATE_LIB_OK=TRUE pytest -q"
     )
     assert with_env("env KMP_DUPLICATE_LIB_OK=1 python x.py", ENV) == (
-        "OMP_NUM_THREADS=2 env KMP_DUPLICATE_LIB_OK=1 python x.py"
+        "env KMP_DUPLICATE_LIB_OK=1 OMP_NUM_THREADS=2 python x.py"
+    )
+    assert with_env('FOO="a b" python x.py', ENV[:1]) == (
+        'FOO="a b" KMP_DUPLICATE_LIB_OK=TRUE python x.py'
     )
     assert with_env("export OMP_NUM_THREADS=4; python x.py", ENV) == (
         "export OMP_NUM_THREADS=4; KMP_DUPLICATE_LIB_OK=TRUE python x.py"

@@ -76,7 +76,7 @@ def test_commands_carry_the_configured_env(guide_ws: Path, run_cli: Run) -> None
     # a variable the command sets itself is not set again
     other = run_cli(["next", "--focus", "DOCS-INIT-003"], guide_ws).stdout
     assert (
-        "- Run (from the Next Action): `KMP_DUPLICATE_LIB_OK=TRUE OMP_NUM_THREADS=4 python "
+        "- Run (from the Next Action): `OMP_NUM_THREADS=4 KMP_DUPLICATE_LIB_OK=TRUE python "
         "scripts/check_docs.py docs/sim.md`" in other
     )
 
@@ -84,7 +84,7 @@ def test_commands_carry_the_configured_env(guide_ws: Path, run_cli: Run) -> None
 def test_selectors_checked_against_the_test_file(guide_ws: Path, run_cli: Run) -> None:
     out = run_cli(["next"], guide_ws).stdout
     assert _line(out, "Mapped tests:") == (
-        "Mapped tests: `OMP_NUM_THREADS=1 KMP_DUPLICATE_LIB_OK=TRUE pytest "
+        "Mapped tests: `KMP_DUPLICATE_LIB_OK=TRUE OMP_NUM_THREADS=1 pytest "
         "tests/test_init.py::TestDefaults::test_float32_defaults -x`; "
         "`KMP_DUPLICATE_LIB_OK=TRUE OMP_NUM_THREADS=1 pytest "
         "tests/test_init.py::test_module_defaults`; "
