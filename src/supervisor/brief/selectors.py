@@ -100,7 +100,7 @@ def _node_words(command: str) -> list[str]:
 
 def _replace_word(command: str, old: str, new: str | None) -> str:
     """``command`` with the word ``old`` replaced by ``new`` (or removed)."""
-    pat = re.compile(rf"(?<!\S){re.escape(old)}(?!\S)")
+    pat = re.compile(rf"(?<![^\s'\"]){re.escape(old)}(?![^\s'\"])")  # bare or quoted
     if new is not None:
         return pat.sub(lambda _m: new, command, count=1)
     return re.sub(r"[ \t]{2,}", " ", pat.sub("", command, count=1)).strip()

@@ -203,6 +203,7 @@ def test_commands_rewritten_or_dropped(test_root: Path) -> None:
         "pytest tests/test_geo.py::test_gone > reports/log.txt 2>&1",
         "pytest -q -k pivot",
         "python -m pytest tests/",
+        "pytest 'tests/test_geo.py::test_pix0'",
     ]
     m = check_tests(test_root, cited)
     assert m.tests == (
@@ -211,6 +212,7 @@ def test_commands_rewritten_or_dropped(test_root: Path) -> None:
         "pytest tests/test_geo.py::TestGeometry::test_pivot[xds]",
         "pytest -q -k pivot",
         "python -m pytest tests/",
+        "pytest 'tests/test_geo.py::TestGeometry::test_pix0'",
     )
     assert m.dropped_commands == ("pytest tests/test_geo.py::test_gone > reports/log.txt 2>&1",)
     assert [n.selector for n in m.notes] == [
