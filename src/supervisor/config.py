@@ -181,7 +181,7 @@ class Config:
     statuses: Statuses = field(default_factory=Statuses)
     selection: Selection = field(default_factory=Selection)
     ledger: LedgerShape = field(default_factory=LedgerShape)
-    default_mode: str = "Parity"
+    default_mode: str = "Implementation"  # neutral when supervisor.yaml names none
     stall_mode: str = "Evidence"
     env: tuple[tuple[str, str], ...] = ()
     pitfalls: tuple[str, ...] = ()

@@ -160,10 +160,10 @@ def test_item_without_plan_works_from_its_first_open_next_action(
         in out
     )
     assert (
-        "Do Now: [DOCS-SYNC-003] Next Action — Write the pivot table for MOSFLM, XDS and CUSTOM;"
-        in out
+        "Do Now: [DOCS-SYNC-003] Next Action — Write the pivot table for MOSFLM, XDS and CUSTOM. "
+        "Then record" in out
     )
-    assert "- docs/fix_plan.md:66 — first open Next Action: Write the pivot table" in out
+    assert "- docs/fix_plan.md:66 — [DOCS-SYNC-003] first open Next Action: Write the pivot" in out
     ledger = demo_ws / "docs/fix_plan.md"
     ledger.write_text(
         ledger.read_text().replace("  2. Write the pivot", "  2. ✅ COMPLETE Write the pivot")
