@@ -232,7 +232,7 @@ def test_next_action_worked_is_the_one_naming_the_task_or_phase(
     text = ledger.read_text(encoding="utf-8")
     text = text.replace(
         "  1. Finish Phase B (B2): isolate the rotation order for pix0 under SAMPLE.",
-        "  1. Draft the Phase C test list.\n  2. Close Phase\u202fB: run `git diff` first.",
+        "  1. Draft the test list.\n  2. Close Phase\u202fB: run `git diff` first.",
     ).replace("  2. Then Phase C regression tests.", "  3. Then the docs.")
     ledger.write_text(text, encoding="utf-8")
     out = run_cli(["next"], demo_ws).stdout
