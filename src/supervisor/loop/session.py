@@ -21,7 +21,7 @@ from typing import Any
 from supervisor.config import Config, load_config
 from supervisor.errors import SupervisorError, UsageError, WorkspaceError, choices_hint
 from supervisor.loop.journal import Journal
-from supervisor.loop.state import LoopState, load_state, owner_id, save_state
+from supervisor.loop.state import LoopState, load_state, owner_id, release_if_held
 from supervisor.loop.sync import GitSide
 from supervisor.loop.turn import TurnEnv, TurnReport, agent_turn, iteration_of, supervisor_turn
 
@@ -174,18 +174,19 @@ class Session:
     def _mark(self, status: str, note: str) -> LoopState | None:
         """Mark this process's running turn (if any) ``status``, releasing the lease."""
         root, rel = self.config.root, self.config.loop.state
-        try:
-            state = load_state(root, rel)
-        except SupervisorError:
-            return None
-        lease = state.lease
-        if state.status != "running" or lease is None:
-            return state
-        if lease.owner != owner_id(state.expected_actor):
-            return state
-        if self.journal is not None:
-            self.journal.line(f"turn marked {status}: {note}")
-        return save_state(root, rel, replace(state, status=status, lease=None, note=note))
+        for actor in self.plays:
+            try:
+                marked = release_if_held(
+                    root, rel, owner_id(actor),
+                    lambda st: replace(st, status=status, lease=None, note=note),
+                )  # fmt: skip
+            except SupervisorError:
+                return None
+            if marked is not None:
+                if self.journal is not None:
+                    self.journal.line(f"turn marked {status}: {note}")
+                return marked
+        return None
 
     def run(self) -> LoopResult:
         self.git.check()
