@@ -150,8 +150,8 @@ def changes(root: Path) -> list[Change]:
     prefix = "" if prefix == "." else prefix + "/"
     out = repo.git.status(
         "--porcelain=v1", "-z", "--untracked-files=all", "--", prefix or ".",
-        strip_newline_in_stdout=False,
-    )  # fmt: skip
+        strip_newline_in_stdout=False, env={"GIT_OPTIONAL_LOCKS": "0"},
+    )  # fmt: skip  # never holds index.lock: another loop's commit must not fail on it
     entries = out.split("\0")
     found: list[Change] = []
     k = 0

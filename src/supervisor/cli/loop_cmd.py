@@ -27,9 +27,9 @@ def loop_command(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        min=0.001,
         metavar="S",
-        help="Seconds before the agent's process group is killed (default loop.timeout).",
+        help="Seconds before the agent and every process it started are killed "
+        "(default loop.timeout; at most 30 days).",
     ),
     branch: str | None = typer.Option(
         None, "--branch", metavar="B", help="The branch the loop runs on (default: branch:)."
@@ -74,6 +74,8 @@ def loop_command(
         raise UsageError(f"--agent cannot be split: {exc}", hint="check the quotes") from None
     if agent is not None and not argv:
         raise UsageError("--agent is empty", hint='pass --agent "CMD ARGS"')
+    if timeout is not None:
+        _check_timeout(timeout)
     options = LoopOptions(
         agent=argv,
         iterations=iterations,
@@ -86,6 +88,7 @@ def loop_command(
     )
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     from supervisor.config import load_config
 
     for w in load_config(start_dir(ctx)).warnings:
@@ -107,10 +110,23 @@ def loop_command(
         raise typer.Exit(130)
 
 
+def _check_timeout(seconds: float) -> None:
+    import math
+
+    from supervisor.config import MAX_SECONDS
+    from supervisor.errors import UsageError
+
+    if not (math.isfinite(seconds) and 0.001 <= seconds <= MAX_SECONDS):
+        raise UsageError(
+            f"--timeout {seconds:g} is not a usable number of seconds",
+            hint=f"give a finite number from 0.001 to {MAX_SECONDS} (30 days)",
+        )
+
+
 def _progress(line: str) -> None:
     sys.stderr.write(f"loop: {line}\n")
     sys.stderr.flush()
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM: stop like Ctrl-C
+    raise KeyboardInterrupt  # SIGTERM, SIGHUP: stop like Ctrl-C

@@ -249,8 +249,11 @@ def agent_turn(env: TurnEnv, state: LoopState, j: Journal) -> TurnReport:
     git.require_branch(what)
     seconds = cfg.loop.lease_seconds + (env.timeout or 0)
     owner = owner_id("agent")
-    # the turn is judged against where it started (kept when a turn is resumed)
+    # the turn is judged against where it started (kept when a turn is resumed); a resumed
+    # turn's commits are judged before anything (the lease claim included) is pushed
     turn_base = (state.turn_base if resumed else None) or git.head()
+    if resumed:
+        review_commits(git, turn_base, what)
     last_sup = git.last_commit_of(rel) if not resumed else None
 
     def running(st: LoopState, took_over: str | None) -> LoopState:
