@@ -59,7 +59,6 @@ class _Proc:
     pgid: int
     sid: int
     zombie: bool
-    start: int  # clock ticks after boot
 
 
 def _table() -> dict[int, _Proc]:
@@ -79,8 +78,7 @@ def _table() -> dict[int, _Proc]:
             continue
         f = stat[stat.rfind(b")") + 2 :].split()
         try:
-            out[int(name)] = _Proc(int(name), int(f[1]), int(f[2]), int(f[3]), f[0] == b"Z",
-                                   int(f[19]))  # fmt: skip
+            out[int(name)] = _Proc(int(name), int(f[1]), int(f[2]), int(f[3]), f[0] == b"Z")
         except (IndexError, ValueError):
             continue
     return out
@@ -100,20 +98,19 @@ def _tokens(pid: int) -> tuple[str, ...] | None:
     return None
 
 
-def _now_ticks() -> int:
-    """The current time in the clock ticks of /proc/PID/stat's start time."""
-    try:
-        with open("/proc/uptime", encoding="ascii") as fh:
-            uptime = float(fh.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return int(uptime * os.sysconf("SC_CLK_TCK"))
+def _children() -> frozenset[int]:
+    """This process's children right now."""
+    me = os.getpid()
+    return frozenset(p.pid for p in _table().values() if p.ppid == me)
 
 
-def members(leader: int | None, token: str | None, since: int | None = None) -> set[int]:
+def members(
+    leader: int | None, token: str | None, existing: frozenset[int] | None = None
+) -> set[int]:
     """The live processes of one run: ``leader``'s process group and session, processes
-    carrying ``token``, orphans this process adopted since ``since`` (clock ticks) that carry
-    no other run's marker, and every descendant of those. Never this process."""
+    carrying ``token``, and — when ``existing`` (our children before the run) is given —
+    orphans this process adopted during the run that carry no other run's marker; with every
+    descendant of those. Never this process."""
     table = _table()
     me = os.getpid()
     found: set[int] = set()
@@ -124,7 +121,8 @@ def members(leader: int | None, token: str | None, since: int | None = None) -> 
         marks = _tokens(p.pid) if token is not None or p.ppid == me else None
         if token is not None and marks is not None and token in marks:
             found.add(p.pid)
-        elif (since is not None and p.ppid == me and p.pid not in _own and p.start >= since
+        elif (existing is not None and p.ppid == me and p.pid not in _own
+              and p.pid not in existing
               and (marks is None or (token is not None and token in marks))):  # fmt: skip
             found.add(p.pid)  # adopted: an orphan of the run re-parented to us (subreaper)
     children: dict[int, list[int]] = {}
@@ -184,14 +182,14 @@ def _wait_gone(pids: set[int], seconds: float) -> None:
             time.sleep(0.01)
 
 
-def _kill_run(leader: int | None, token: str | None, since: int | None) -> int:
+def _kill_run(leader: int | None, token: str | None, existing: frozenset[int] | None) -> int:
     """SIGKILL every process of the run until none is left (a process forking while it is
     being killed is found in the next round); returns how many were killed."""
     killed: set[int] = set()
     if leader is not None:
         _signal_group(leader, signal.SIGKILL)
     for _ in range(100):
-        pids = members(leader, token, since)
+        pids = members(leader, token, existing)
         if not pids:
             break
         _kill_all(pids, signal.SIGKILL)
@@ -310,7 +308,7 @@ def run(
         if Path(stderr) != Path(stdout):
             err = stack.enter_context(open(stderr, mode))
         stack.enter_context(_subreaper())
-        since = _now_ticks()
+        existing = _children()
         try:
             proc = subprocess.Popen(
                 list(argv),
@@ -347,7 +345,7 @@ def run(
                     _signal_group(proc.pid, signal.SIGKILL)
                     proc.wait()
                 # stragglers the command left running, escaped ones included
-                stragglers = _kill_run(proc.pid, token, since)
+                stragglers = _kill_run(proc.pid, token, existing)
             finally:
                 _own.discard(proc.pid)
         return RunResult(proc.returncode, _since(start), timed_out, interrupted, pid=proc.pid,
