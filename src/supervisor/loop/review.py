@@ -21,7 +21,10 @@ def ledger_at(git: GitSide, root: Path, rel: str, base: str | None) -> str | Non
     """The ledger text the turn is judged against: at commit ``base`` when there is one,
     else as it is now on disk (None when it cannot be read)."""
     if git.enabled and base is not None:
-        return gitio.show_text(root, base, rel)
+        try:
+            return gitio.show_text(root, base, rel)
+        except ValueError:  # outside the repository: judged from the work tree below
+            pass
     try:
         return (root / rel).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

@@ -1,7 +1,7 @@
 """A scripted coding agent for the loop tests: a real program, run by `supervisor loop`.
 
-    python scripted_agent.py [work|nothing|stray|evidence|exit3|sleep|commit|branch|vandal|
-                              daemon]
+    python scripted_agent.py [work|nothing|stray|evidence|exit3|sleep|lurk|commit|branch|
+                              vandal|daemon]
 
 It reads the brief named by ``SUPERVISOR_BRIEF``, and in ``work`` mode runs the registry
 commands the brief names (``supervisor dispatch NAME … --item ID``) and records the outcome
@@ -11,7 +11,8 @@ commands the brief names (``supervisor dispatch NAME … --item ID``) and record
 one; ``exit3`` exits 3 without recording; ``sleep`` writes its pid to ``$SCRIPTED_AGENT_PID``
 and sleeps (for timeouts and Ctrl-C). Hostile modes (each also does the ``work``):
 ``commit`` commits a change to ``src/`` itself; ``branch`` switches to a new branch first;
-``vandal`` deletes the other item's section from the ledger; ``daemon`` leaves a ``setsid``
+``vandal`` deletes the other item's section from the ledger; ``lurk`` sleeps with a ``setsid`` sleeping child
+(pid in ``$SCRIPTED_AGENT_PID.child``); ``daemon`` leaves a ``setsid``
 child (pid in ``$SCRIPTED_AGENT_PID``) that appends to the ledger 0.5 s after the agent exits.
 """
 
@@ -79,6 +80,11 @@ def main() -> int:
         return 0
     if mode == "exit3":
         return 3
+    if mode == "lurk":  # a setsid child that sleeps too, then as "sleep"
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                                 start_new_session=True)  # fmt: skip
+        Path(os.environ["SCRIPTED_AGENT_PID"] + ".child").write_text(str(child.pid))
+        mode = "sleep"
     if mode == "sleep":
         Path(os.environ["SCRIPTED_AGENT_PID"]).write_text(str(os.getpid()))
         time.sleep(120)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -193,3 +194,56 @@ def test_our_own_temp_files_neither_block_nor_get_committed(
     (loop_ws / ".README.md.zz99zz99.tmp").write_text("x")
     r = loop_cli(loop_ws, "--agent", agent_cmd("work"), "--iterations", "1")
     assert r.returncode == 1 and ".README.md.zz99zz99.tmp" in r.stderr
+
+
+def _wait_for(path: Path, proc: Any) -> int:
+    deadline = time.monotonic() + 60
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    return int(path.read_text())
+
+
+def test_a_crashed_loops_agent_and_its_escaped_child_are_stopped_on_takeover(
+    loop_ws: Path, tmp_path: Path, popen_loop: Any, loop_cli: Any, agent_cmd: Any,
+    process_gone: Any, state_of: Any,
+) -> None:  # fmt: skip
+    pidfile = tmp_path / "agent.pid"
+    proc = popen_loop(loop_ws, "--agent", agent_cmd("lurk"), "--iterations", "1",
+                      env={"SCRIPTED_AGENT_PID": str(pidfile)})  # fmt: skip
+    agent_pid = _wait_for(pidfile, proc)
+    child = _wait_for(Path(f"{pidfile}.child"), proc)
+    proc.kill()  # the loop crashes; its agent (own session) and the agent's child live on
+    proc.communicate(timeout=60)
+    st = state_of(loop_ws)
+    lease = st["lease"]
+    assert (st["status"], lease["agent_pid"]) == ("running", agent_pid)
+    assert not process_gone(agent_pid) and not process_gone(child)
+    lease["expires_at"] = "2020-01-01T00:00:00Z"  # time passes: the lease expires
+    (loop_ws / "sync/state.json").write_text(json.dumps(st))
+    r = loop_cli(loop_ws, "--agent", agent_cmd("work"), "--iterations", "1")
+    assert r.returncode == 0, r.stderr
+    assert (
+        "(expired at 2020-01-01T00:00:00Z) taken over by agent@" in r.stderr
+        and f"its agent (process group {agent_pid}) was still running and was stopped" in r.stderr
+    )
+    assert process_gone(agent_pid) and process_gone(child)
+
+
+def test_sighup_stops_the_loop_like_ctrl_c(
+    loop_ws: Path, tmp_path: Path, popen_loop: Any, agent_cmd: Any, process_gone: Any,
+    state_of: Any,
+) -> None:  # fmt: skip
+    pidfile = tmp_path / "agent.pid"
+    proc = popen_loop(loop_ws, "--agent", agent_cmd("lurk"), "--iterations", "1",
+                      env={"SCRIPTED_AGENT_PID": str(pidfile)})  # fmt: skip
+    agent_pid = _wait_for(pidfile, proc)
+    child = _wait_for(Path(f"{pidfile}.child"), proc)
+    proc.send_signal(signal.SIGHUP)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert process_gone(agent_pid) and process_gone(child)
+    st = state_of(loop_ws)
+    assert (st["status"], st["lease"], st["note"]) == (
+        "interrupted", None, "interrupted (Ctrl-C); rerun to resume"
+    )  # fmt: skip
