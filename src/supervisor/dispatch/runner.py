@@ -16,6 +16,7 @@ SIGTERM first, then SIGKILL after a grace period. stdout and stderr go straight 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import signal
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 GRACE_S = 3.0  # between SIGTERM and SIGKILL
 REAP_S = 10.0  # how long to wait for killed processes to disappear
@@ -218,11 +220,18 @@ def stop_tree(leader: int | None, token: str | None) -> None:
 # --------------------------------------------------------------------------- subreaper
 
 
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _prctl(option: int, value: int) -> int | None:
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = _libc()
         if option == _PR_GET_CHILD_SUBREAPER:
             out = ctypes.c_int(0)
             if libc.prctl(option, ctypes.byref(out), 0, 0, 0) != 0:
