@@ -36,7 +36,7 @@ def _keyed(ledger: Ledger) -> dict[tuple[str, int], Item]:
     seen: Counter[str] = Counter()
     out: dict[tuple[str, int], Item] = {}
     for it in ledger.items:
-        key = it.id.upper() or f"(headless section at line {it.span.start})"
+        key = it.id.upper() or "(headless section)"
         out[(key, seen[key])] = it
         seen[key] += 1
     return out

@@ -315,12 +315,23 @@ def _stop_agent(pgid: int | None, token: str | None) -> None:
 def _lock_path(root: Path, rel: str) -> Path:
     digest = hashlib.sha256(rel.encode()).hexdigest()[:16]
     folder = root / LOCK_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder.parent / ".gitignore"
-    if not ignore.exists():
-        with contextlib.suppress(FileExistsError), open(ignore, "x", encoding="utf-8") as fh:
-            fh.write("# created by supervisor: locks and caches are never committed\n*\n")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder.parent / ".gitignore"
+        if not ignore.exists():
+            with contextlib.suppress(FileExistsError), open(ignore, "x", encoding="utf-8") as fh:
+                fh.write("# created by supervisor: locks and caches are never committed\n*\n")
+    except OSError as exc:
+        raise _no_lock(rel, folder, exc) from None
     return folder / f"loop-state.{digest}.lock"
+
+
+def _no_lock(rel: str, where: Path, exc: OSError) -> WorkspaceError:
+    return WorkspaceError(
+        f"cannot take the loop state's lock at {where}: {exc.strerror or exc}",
+        path=rel,
+        hint=f"make {LOCK_DIR} a writable directory (move away a file or folder in its way)",
+    )
 
 
 @contextlib.contextmanager
@@ -328,9 +339,12 @@ def locked(root: Path, rel: str) -> Iterator[None]:
     """Hold the state's file lock (one machine: every loop on this workspace takes it)."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(_lock_path(root, rel)), timeout=LOCK_TIMEOUT_S)
+    path = _lock_path(root, rel)
+    lock = FileLock(str(path), timeout=LOCK_TIMEOUT_S)
     try:
         lock.acquire()
+    except OSError as exc:
+        raise _no_lock(rel, path, exc) from None
     except Timeout:
         raise LeaseError(
             f"another loop holds the state lock for more than {LOCK_TIMEOUT_S:.0f} s",
