@@ -256,21 +256,6 @@ def last_commit_of(root: Path, rel: str) -> str | None:
     return str(sha).strip() or None
 
 
-def ahead(root: Path, remote: str, branch: str) -> bool:
-    """True when HEAD has commits that ``remote``/``branch`` (as last fetched) lacks, or the
-    remote branch is not known yet."""
-    import git
-
-    repo, _ = _work_repo(root)
-    if not repo.head.is_valid():
-        return False
-    try:
-        count = repo.git.rev_list("--count", f"refs/remotes/{remote}/{branch}..HEAD")
-    except git.GitCommandError:
-        return True
-    return int(str(count).strip() or "0") > 0
-
-
 # --------------------------------------------------------------------------- loop review
 
 
@@ -322,3 +307,18 @@ def drop_last_commit(root: Path, paths: Sequence[str]) -> None:
     rels = [(root / p).resolve().relative_to(top).as_posix() for p in paths]
     repo.git.reset("--soft", "HEAD~1")
     repo.git.checkout("HEAD", "--", *rels)
+
+
+def ahead(root: Path, remote: str, branch: str) -> bool:
+    """True when HEAD has commits that ``remote``/``branch`` (as last fetched) lacks, or the
+    remote branch is not known yet."""
+    import git
+
+    repo, _ = _work_repo(root)
+    if not repo.head.is_valid():
+        return False
+    try:
+        count = repo.git.rev_list("--count", f"refs/remotes/{remote}/{branch}..HEAD")
+    except git.GitCommandError:
+        return True
+    return int(str(count).strip() or "0") > 0

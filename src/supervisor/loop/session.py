@@ -87,6 +87,19 @@ def _agent_argv(options: LoopOptions, config: Config) -> tuple[str, ...]:
     return argv
 
 
+def _check_timeout(seconds: float) -> None:
+    """``--timeout``: the same bounds as ``loop.timeout`` (finite, positive, at most 30 days)."""
+    import math
+
+    from supervisor.config import MAX_SECONDS
+
+    if not (math.isfinite(seconds) and 0.001 <= seconds <= MAX_SECONDS):
+        raise UsageError(
+            f"--timeout {seconds:g} is not a usable number of seconds",
+            hint=f"give a finite number from 0.001 to {MAX_SECONDS} (30 days)",
+        )
+
+
 class Session:
     def __init__(self, start: Path, options: LoopOptions, progress: Progress) -> None:
         if options.role not in ROLES:
@@ -105,6 +118,8 @@ class Session:
         self.plays = ("supervisor", "agent") if self.role == "both" else (self.role,)
         agent = _agent_argv(options, config) if "agent" in self.plays else ()
         self.iterations = options.iterations or config.loop.iterations
+        if options.timeout is not None:
+            _check_timeout(options.timeout)
         timeout = config.loop.timeout if options.timeout is None else options.timeout
         self.branch = options.branch or config.branch
         self.journal: Journal | None = None
