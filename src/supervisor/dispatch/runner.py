@@ -117,7 +117,7 @@ def members(
     me = os.getpid()
     found: set[int] = set()
     for p in table.values():
-        if leader is not None and leader in (p.pid, p.pgid, p.sid):
+        if leader is not None and leader in (p.pgid, p.sid):  # (the leader itself is reaped)
             found.add(p.pid)
             continue
         marks = _tokens(p.pid) if token is not None or p.ppid == me else None
