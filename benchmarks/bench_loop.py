@@ -9,7 +9,10 @@ iteration = wall time of the iteration minus the agent's own run time. Measured:
 * ``sync``: the same with --sync-via-git against a bare remote (pull --rebase before each turn,
   push after it);
 * ``cli``: the whole `supervisor loop --iterations N` command (process start and imports
-  included) without sync, for reference.
+  included) without sync, for reference;
+* ``containment``: what finding and killing a run's whole process tree costs — ``runner.run``
+  of ``true`` (fresh session, run marker, subreaper, /proc scan after exit) against a plain
+  ``subprocess.run`` of ``true``, side by side, as a ratio.
 
 Results: benchmarks/results/loop.json.
 
@@ -126,6 +129,33 @@ def cli(ws: Path, iterations: int) -> dict[str, Any]:
     }
 
 
+def containment(runs: int) -> dict[str, Any]:
+    from supervisor.dispatch import runner
+
+    with tempfile.TemporaryDirectory(prefix="bench-runner-") as tmp:
+        log = Path(tmp) / "log"
+        env = dict(os.environ)
+        plain: list[float] = []
+        contained: list[float] = []
+        for _ in range(runs):  # interleaved, so both see the same machine load
+            t = time.perf_counter()
+            subprocess.run(["true"], check=True)
+            plain.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            r = runner.run(["true"], cwd=Path(tmp), env=env, stdout=log, stderr=log, timeout=60)
+            contained.append(time.perf_counter() - t)
+            assert r.exit_code == 0 and r.stragglers == 0
+        procs = sum(1 for d in os.listdir("/proc") if d.isdigit()) if Path("/proc").is_dir() else 0
+    a, b = statistics.median(plain), statistics.median(contained)
+    return {
+        "runs": runs,
+        "processes_on_machine": procs,
+        "plain_subprocess_median_s": round(a, 5),
+        "runner_run_median_s": round(b, 5),
+        "ratio": round(b / a, 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=10)
@@ -137,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         local = in_process(workspace(base / "local"), args.iterations, sync=False)
         synced = in_process(with_remote(base / "sync"), args.iterations, sync=True)
         whole = cli(workspace(base / "cli"), args.iterations)
+    contain = containment(50)
     out = {
         "benchmark": "loop",
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -145,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "local": local,
         "sync": synced,
         "cli": whole,
+        "containment": contain,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

@@ -478,10 +478,19 @@ def _lint(node: Node, warnings: list[str]) -> LintConfig:
     return LintConfig(**kw)
 
 
+MAX_SECONDS = 30 * 24 * 3600  # the longest loop timeout or lease: 30 days
+
+
 def _positive(node: Node) -> float:
+    import math
+
     value = node.float_()
+    if not math.isfinite(value):
+        raise node.error(f"must be a finite number of seconds, got {value}")
     if value <= 0:
         raise node.error("must be a positive number of seconds")
+    if value > MAX_SECONDS:
+        raise node.error(f"must be at most {MAX_SECONDS} seconds (30 days), got {value:g}")
     return value
 
 

@@ -150,8 +150,8 @@ def changes(root: Path) -> list[Change]:
     prefix = "" if prefix == "." else prefix + "/"
     out = repo.git.status(
         "--porcelain=v1", "-z", "--untracked-files=all", "--", prefix or ".",
-        strip_newline_in_stdout=False,
-    )  # fmt: skip
+        strip_newline_in_stdout=False, env={"GIT_OPTIONAL_LOCKS": "0"},
+    )  # fmt: skip  # never holds index.lock: another loop's commit must not fail on it
     entries = out.split("\0")
     found: list[Change] = []
     k = 0
@@ -254,6 +254,59 @@ def last_commit_of(root: Path, rel: str) -> str | None:
     except git.GitCommandError:
         return None  # no commits yet
     return str(sha).strip() or None
+
+
+# --------------------------------------------------------------------------- loop review
+
+
+def _rel_to(root: Path, top: Path, paths: Sequence[str]) -> list[str]:
+    """Repository paths (relative to ``top``) under ``root``, made relative to ``root``."""
+    prefix = root.resolve().relative_to(top).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    return sorted({p[len(prefix) :] for p in paths if p and p.startswith(prefix)})
+
+
+def committed_since(root: Path, base: str) -> list[str]:
+    """Paths under ``root`` (relative to it) that any commit in ``base..HEAD`` touched (merges
+    against each parent), plus the net difference ``base`` → ``HEAD``."""
+    repo, top = _work_repo(root)
+    log = repo.git.log("--format=", "--name-only", "--no-renames", "-m", f"{base}..HEAD")
+    net = repo.git.diff("--name-only", "--no-renames", base, "HEAD")
+    return _rel_to(root, top, [*str(log).splitlines(), *str(net).splitlines()])
+
+
+def is_ancestor(root: Path, older: str, newer: str = "HEAD") -> bool:
+    """Whether commit ``older`` is an ancestor of (or equal to) ``newer``."""
+    import git
+
+    repo, _ = _work_repo(root)
+    try:
+        repo.git.merge_base("--is-ancestor", older, newer)
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def show_text(root: Path, sha: str, rel: str) -> str | None:
+    """The text of ``rel`` (relative to ``root``) at commit ``sha``; None when it is absent."""
+    import git
+
+    repo, top = _work_repo(root)
+    path = (root / rel).resolve().relative_to(top).as_posix()
+    try:
+        out = repo.git.show(f"{sha}:{path}", strip_newline_in_stdout=False)
+    except git.GitCommandError:
+        return None
+    return str(out)
+
+
+def drop_last_commit(root: Path, paths: Sequence[str]) -> None:
+    """Undo the last commit (``reset --soft HEAD~1``) and restore ``paths`` (relative to
+    ``root``) in the index and work tree as they are at the new HEAD."""
+    repo, top = _work_repo(root)
+    rels = [(root / p).resolve().relative_to(top).as_posix() for p in paths]
+    repo.git.reset("--soft", "HEAD~1")
+    repo.git.checkout("HEAD", "--", *rels)
 
 
 def ahead(root: Path, remote: str, branch: str) -> bool:

@@ -28,9 +28,9 @@ def loop_command(
     timeout: float | None = typer.Option(
         None,
         "--timeout",
-        min=0.001,
         metavar="S",
-        help="Seconds before the agent's process group is killed (default loop.timeout).",
+        help="Seconds before the agent and every process it started are killed "
+        "(default loop.timeout; at most 30 days).",
     ),
     branch: str | None = typer.Option(
         None, "--branch", metavar="B", help="The branch the loop runs on (default: branch:)."
@@ -81,6 +81,7 @@ def loop_command(
         poll_s=poll,
         wait_s=wait,
     )
+    signal.signal(signal.SIGHUP, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     for w in config.warnings:
@@ -108,4 +109,4 @@ def _progress(line: str) -> None:
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM: stop like Ctrl-C
+    raise KeyboardInterrupt  # SIGTERM, SIGHUP: stop like Ctrl-C

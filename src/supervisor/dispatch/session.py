@@ -128,17 +128,37 @@ def _builtins(ws: Workspace, rel: str, stamp: str) -> dict[str, str]:
     return {"out": rel, "workspace": str(ws.root), "python": sys.executable, "stamp": stamp}
 
 
+_STOPS = ("SIGINT", "SIGHUP", "SIGTERM")  # each stops a dispatch like Ctrl-C
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Ignore Ctrl-C while the bundle is being sealed (main thread only)."""
+def _handlers(handler: Any, names: Sequence[str]) -> Iterator[None]:
+    """Install ``handler`` for the named signals (main thread only; those this platform
+    lacks are skipped), restoring the previous handlers afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sigs = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    old = {s: signal.signal(s, handler) for s in sigs}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _stops_interrupt() -> contextlib.AbstractContextManager[None]:
+    """SIGHUP and SIGTERM interrupt the commands like Ctrl-C: the bundle is then sealed."""
+    return _handlers(_raise_interrupt, _STOPS[1:])
+
+
+def _sigint_deferred() -> contextlib.AbstractContextManager[None]:
+    """Ignore Ctrl-C, SIGHUP and SIGTERM while the bundle is being sealed."""
+    return _handlers(signal.SIG_IGN, _STOPS)
 
 
 def _iso(t: datetime) -> str:
@@ -187,31 +207,15 @@ def execute(
     overrides = dict(config.env)
     probe = start_probe(invs, root, {**os.environ, **overrides})
     interrupted = False
+    token = runner.new_token()  # marks every process of this dispatch
     try:
-        stop = False
-        for k, (inv, c) in enumerate(zip(invs, commands, strict=True), start=1):
-            if stop:
-                c["status"] = "skipped"
-                continue
-            tag = f"[{k}/{len(invs)}] {inv.name}"
-            progress(f"{tag}: started")
-            c["status"] = "running"
-            result = runner.run(
-                inv.argv,
-                cwd=root,
-                env={**os.environ, **dict(inv.env)},
-                stdout=path / c["stdout"],
-                stderr=path / c["stderr"],
-                timeout=inv.timeout,
-            )
-            _fill(c, result, path)
-            progress(f"{tag}: {_describe(c)}")
-            interrupted = result.interrupted
-            stop = interrupted or (c["status"] != "ok" and not keep_going)
+        with _stops_interrupt():
+            interrupted = _run_all(root, path, invs, commands, keep_going, progress, token)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         with _sigint_deferred():
+            runner.kill_marked(token)  # nothing of the dispatch outlives the seal
             for c in commands:
                 if c["status"] in ("pending", "running"):
                     c["status"] = "interrupted" if c["status"] == "running" else "skipped"
@@ -232,6 +236,42 @@ def execute(
             finally:
                 B.write_sums(path)
     return Dispatched(path, rel, doc, env)
+
+
+def _run_all(
+    root: Path,
+    path: Path,
+    invs: Sequence[Invocation],
+    commands: list[dict[str, Any]],
+    keep_going: bool,
+    progress: Progress,
+    token: str,
+) -> bool:
+    """Run the commands in order (all marked with ``token``); True when interrupted."""
+    from supervisor.dispatch import runner
+
+    stop = interrupted = False
+    for k, (inv, c) in enumerate(zip(invs, commands, strict=True), start=1):
+        if stop:
+            c["status"] = "skipped"
+            continue
+        tag = f"[{k}/{len(invs)}] {inv.name}"
+        progress(f"{tag}: started")
+        c["status"] = "running"
+        result = runner.run(
+            inv.argv,
+            cwd=root,
+            env={**os.environ, **dict(inv.env)},
+            stdout=path / c["stdout"],
+            stderr=path / c["stderr"],
+            timeout=inv.timeout,
+            token=token,
+        )
+        _fill(c, result, path)
+        progress(f"{tag}: {_describe(c)}")
+        interrupted = result.interrupted
+        stop = interrupted or (c["status"] != "ok" and not keep_going)
+    return interrupted
 
 
 def _command_doc(inv: Invocation) -> dict[str, Any]:

@@ -29,15 +29,18 @@ class Journal:
         stem = f"iter-{iteration:05d}_{_stamp()}"
         path = folder / f"{stem}.log"
         k = 1
-        while path.exists():  # two turns of one iteration within the same second
-            k += 1
-            path = folder / f"{stem}-{k}.log"
+        while True:  # two turns of one iteration within the same second, or two loops
+            try:
+                with open(path, "x", encoding="utf-8"):
+                    break
+            except FileExistsError:
+                k += 1
+                path = folder / f"{stem}-{k}.log"
         self.path = path
         self.rel = path.relative_to(root).as_posix()
         self.iteration = iteration
         self.actor = "loop"
         self._progress = progress
-        path.touch()
 
     def line(self, text: str) -> None:
         """One line of the loop's own: into the log, and to the progress callback."""

@@ -21,7 +21,7 @@ from typing import Any
 from supervisor.config import Config, load_config
 from supervisor.errors import SupervisorError, UsageError, WorkspaceError, choices_hint
 from supervisor.loop.journal import Journal
-from supervisor.loop.state import LoopState, load_state, owner_id, save_state
+from supervisor.loop.state import LoopState, load_state, owner_id, release_if_held
 from supervisor.loop.sync import GitSide
 from supervisor.loop.turn import TurnEnv, TurnReport, agent_turn, iteration_of, supervisor_turn
 
@@ -87,6 +87,19 @@ def _agent_argv(options: LoopOptions, config: Config) -> tuple[str, ...]:
     return argv
 
 
+def _check_timeout(seconds: float) -> None:
+    """``--timeout``: the same bounds as ``loop.timeout`` (finite, positive, at most 30 days)."""
+    import math
+
+    from supervisor.config import MAX_SECONDS
+
+    if not (math.isfinite(seconds) and 0.001 <= seconds <= MAX_SECONDS):
+        raise UsageError(
+            f"--timeout {seconds:g} is not a usable number of seconds",
+            hint=f"give a finite number from 0.001 to {MAX_SECONDS} (30 days)",
+        )
+
+
 class Session:
     def __init__(self, start: Path, options: LoopOptions, progress: Progress) -> None:
         if options.role not in ROLES:
@@ -105,6 +118,8 @@ class Session:
         self.plays = ("supervisor", "agent") if self.role == "both" else (self.role,)
         agent = _agent_argv(options, config) if "agent" in self.plays else ()
         self.iterations = options.iterations or config.loop.iterations
+        if options.timeout is not None:
+            _check_timeout(options.timeout)
         timeout = config.loop.timeout if options.timeout is None else options.timeout
         self.branch = options.branch or config.branch
         self.journal: Journal | None = None
@@ -174,18 +189,19 @@ class Session:
     def _mark(self, status: str, note: str) -> LoopState | None:
         """Mark this process's running turn (if any) ``status``, releasing the lease."""
         root, rel = self.config.root, self.config.loop.state
-        try:
-            state = load_state(root, rel)
-        except SupervisorError:
-            return None
-        lease = state.lease
-        if state.status != "running" or lease is None:
-            return state
-        if lease.owner != owner_id(state.expected_actor):
-            return state
-        if self.journal is not None:
-            self.journal.line(f"turn marked {status}: {note}")
-        return save_state(root, rel, replace(state, status=status, lease=None, note=note))
+        for actor in self.plays:
+            try:
+                marked = release_if_held(
+                    root, rel, owner_id(actor),
+                    lambda st: replace(st, status=status, lease=None, note=note),
+                )  # fmt: skip
+            except SupervisorError:
+                return None
+            if marked is not None:
+                if self.journal is not None:
+                    self.journal.line(f"turn marked {status}: {note}")
+                return marked
+        return None
 
     def run(self) -> LoopResult:
         self.git.check()

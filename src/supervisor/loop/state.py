@@ -3,14 +3,20 @@ who holds the lease, the focus handed to the agent, and the stall guard's memory
 
 Frozen dataclasses, written atomically (temp + fsync + rename). The lease is enforced: a live
 lease held by another loop is never taken; an expired one (or one whose process is gone on this
-host) is taken over with a note.
+host) is taken over with a note. Taking the lease is a compare-and-swap under a file lock beside
+the state (``.supervisor/locks/``): the state is re-read under the lock and the lease is taken
+only when it is still the state the caller decided on, so two loops on one workspace never both
+start a turn; every later write of the holder re-checks, under the lock, that it still holds it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import socket
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +31,16 @@ ACTORS = ("supervisor", "agent")
 STATUSES = ("ready", "running", "interrupted", "blocked")
 
 
+LOCK_DIR = Path(".supervisor") / "locks"
+LOCK_TIMEOUT_S = 30.0
+
+
 class LeaseError(SupervisorError):
     """Another loop holds a live lease on the turn."""
+
+
+class StateChangedError(LeaseError):
+    """The state changed between reading it and taking the lease: another loop took the turn."""
 
 
 def utcnow() -> datetime:
@@ -71,6 +85,7 @@ class Lease:
     owner: str  # actor@host:pid
     expires_at: str  # ISO UTC
     agent_pid: int | None = None  # the agent's process (group) while it runs
+    agent_token: str | None = None  # marker in the agent's environment (its whole tree)
 
     def expired(self, now: datetime) -> bool:
         return now >= parse_iso(self.expires_at)
@@ -130,6 +145,7 @@ class LoopState:
     stall: StallRecord | None = None
     parked: tuple[Parked, ...] = ()
     note: str | None = None
+    turn_base: str | None = None  # HEAD when the running agent turn started (judged from it)
 
     def commit_of(self, actor: str) -> str | None:
         return dict(self.last_commits).get(actor)
@@ -157,6 +173,7 @@ class LoopState:
             "stall": obj(self.stall),
             "parked": [obj(p) for p in self.parked],
             "note": self.note,
+            "turn_base": self.turn_base,
         }
 
 
@@ -212,7 +229,14 @@ def from_dict(doc: Any, rel: str) -> LoopState:
         stall=_sub(doc.get("stall"), StallRecord, rel, "stall"),
         parked=tuple(_sub(p, Parked, rel, "parked") for p in doc.get("parked") or ()),
         note=doc.get("note"),
+        turn_base=_opt_str(doc.get("turn_base"), rel, "turn_base"),
     )
+
+
+def _opt_str(value: Any, rel: str, key: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _bad(rel, f"'{key}' must be a string or null")
+    return value
 
 
 def load_state(root: Path, rel: str) -> LoopState:
@@ -267,22 +291,131 @@ def acquire(
         why = f"expired at {held.expires_at}" if held.expired(now) else "its process is gone"
         note = f"lease of {held.owner} ({why}) taken over by {owner}"
         if held.local and held.agent_pid is not None and alive(held.agent_pid):
-            _stop_group(held.agent_pid)
+            _stop_agent(held.agent_pid, held.agent_token)
             note += (
                 f"; its agent (process group {held.agent_pid}) was still running and was stopped"
             )
+        elif held.local and held.agent_token is not None:
+            _stop_agent(None, held.agent_token)  # daemons its agent left behind
     lease = Lease(owner, iso(now + timedelta(seconds=seconds)))
     return replace(state, lease=lease), note
 
 
-def _stop_group(pgid: int) -> None:
-    import contextlib
-    import signal
-    import time
+def _stop_agent(pgid: int | None, token: str | None) -> None:
+    """Stop a crashed loop's agent: its process group, and with its token every process it
+    started (escaped ones included)."""
+    from supervisor.dispatch import runner
 
-    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 0.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, sig)
-        end = time.monotonic() + wait
-        while time.monotonic() < end and alive(pgid):
-            time.sleep(0.05)
+    runner.stop_tree(pgid, token)
+
+
+# --------------------------------------------------------------------------- compare-and-swap
+
+
+def _lock_path(root: Path, rel: str) -> Path:
+    digest = hashlib.sha256(rel.encode()).hexdigest()[:16]
+    folder = root / LOCK_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder.parent / ".gitignore"
+        if not ignore.exists():
+            with contextlib.suppress(FileExistsError), open(ignore, "x", encoding="utf-8") as fh:
+                fh.write("# created by supervisor: locks and caches are never committed\n*\n")
+    except OSError as exc:
+        raise _no_lock(rel, folder, exc) from None
+    return folder / f"loop-state.{digest}.lock"
+
+
+def _no_lock(rel: str, where: Path, exc: OSError) -> WorkspaceError:
+    return WorkspaceError(
+        f"cannot take the loop state's lock at {where}: {exc.strerror or exc}",
+        path=rel,
+        hint=f"make {LOCK_DIR} a writable directory (move away a file or folder in its way)",
+    )
+
+
+@contextlib.contextmanager
+def locked(root: Path, rel: str) -> Iterator[None]:
+    """Hold the state's file lock (one machine: every loop on this workspace takes it)."""
+    from filelock import FileLock, Timeout
+
+    path = _lock_path(root, rel)
+    lock = FileLock(str(path), timeout=LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise _no_lock(rel, path, exc) from None
+    except Timeout:
+        raise LeaseError(
+            f"another loop holds the state lock for more than {LOCK_TIMEOUT_S:.0f} s",
+            path=rel,
+            hint="retry when the other `supervisor loop` has finished its state update",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _changed(rel: str, now: LoopState) -> StateChangedError:
+    lease = f", lease {now.lease.owner}" if now.lease is not None else ""
+    return StateChangedError(
+        f"the loop state changed while this loop was taking the turn (now: iteration "
+        f"{now.iteration}, {now.expected_actor}'s turn, {now.status}{lease}): another loop "
+        "took it; nothing was run",
+        path=rel,
+        hint="let the other loop finish; rerun to continue from the state as it is now",
+    )
+
+
+def claim(
+    root: Path,
+    rel: str,
+    seen: LoopState,
+    owner: str,
+    seconds: float,
+    update: Callable[[LoopState, str | None], LoopState],
+) -> tuple[LoopState, str | None]:
+    """Take the lease for ``owner`` as one compare-and-swap: under the lock, re-read the state;
+    unless it is still ``seen`` (what the caller decided on), refuse; else acquire, apply
+    ``update`` (given the take-over note) and save. Returns what was written and the note."""
+    with locked(root, rel):
+        now = load_state(root, rel)
+        if now.as_dict() != seen.as_dict():
+            acquire(now, owner, seconds, rel)  # a live lease of another: its own message
+            raise _changed(rel, now)
+        st, note = acquire(now, owner, seconds, rel)
+        return save_state(root, rel, update(st, note)), note
+
+
+def _lost(rel: str, owner: str, now: LoopState) -> LeaseError:
+    held = now.lease.owner if now.lease is not None else "nobody"
+    return LeaseError(
+        f"this loop ({owner}) no longer holds the lease on the turn (now held by {held}, "
+        f"iteration {now.iteration}, {now.expected_actor}'s turn, {now.status})",
+        path=rel,
+        hint="another loop took the turn over (the lease expired?); nothing more was written: "
+        "raise loop.lease_seconds if turns run longer",
+    )
+
+
+def save_held(root: Path, rel: str, state: LoopState, owner: str) -> LoopState:
+    """Write ``state`` only while the file still shows ``owner``'s lease (checked under the
+    lock); raises :class:`LeaseError` when it was lost."""
+    with locked(root, rel):
+        now = load_state(root, rel)
+        if now.lease is None or now.lease.owner != owner:
+            raise _lost(rel, owner, now)
+        return save_state(root, rel, state)
+
+
+def release_if_held(
+    root: Path, rel: str, owner: str, update: Callable[[LoopState], LoopState]
+) -> LoopState | None:
+    """Under the lock: when ``owner`` holds the running turn, write ``update(state)`` and return
+    it; otherwise change nothing and return None."""
+    with locked(root, rel):
+        now = load_state(root, rel)
+        if now.status != "running" or now.lease is None or now.lease.owner != owner:
+            return None
+        return save_state(root, rel, update(now))

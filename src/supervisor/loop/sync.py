@@ -57,6 +57,21 @@ def matches(path: str, patterns: Sequence[str]) -> bool:
     return any(_glob(p).match(path) for p in patterns)
 
 
+# our own temp files (supervisor.fsio.write_atomic): ".<name>.<8 random chars>.tmp"
+_TEMP = re.compile(r"(?:(?P<dir>.*)/)?\.(?P<name>[^/]+)\.[A-Za-z0-9_]{8}\.tmp\Z")
+
+
+def own_temp(path: str, patterns: Sequence[str]) -> bool:
+    """Whether ``path`` is the temp file of an atomic write of a whitelisted file (a write in
+    progress in another loop, or left by a writer that was killed): never committed, never
+    blocking."""
+    m = _TEMP.match(path)
+    if m is None:
+        return False
+    target = f"{m.group('dir')}/{m.group('name')}" if m.group("dir") else m.group("name")
+    return matches(target, patterns)
+
+
 @dataclass(frozen=True)
 class Policy:
     whitelist: tuple[str, ...]
@@ -101,7 +116,7 @@ def classify(root: Path, changes: Sequence[gitio.Change], policy: Policy) -> Tur
     blocked: list[str] = []
     for ch in sorted(changes, key=lambda c: c.path):
         p = ch.path
-        if matches(p, policy.ignored):
+        if matches(p, policy.ignored) or (not ch.tracked and own_temp(p, policy.whitelist)):
             continue
         if matches(p, policy.whitelist):
             docs.append(p)
@@ -205,11 +220,44 @@ class GitSide:
         if how != "up-to-date":
             self.log(f"git: pull --rebase {self.remote} {self.branch}: {how}")
 
+    def head(self) -> str | None:
+        return gitio.head_sha(self.root) if self.enabled else None
+
+    def require_branch(self, what: str) -> None:
+        """Refuse when the work tree is no longer on the loop's branch (an agent switched)."""
+        if not self.enabled:
+            return
+        on = gitio.current_branch(self.root)
+        if on != self.branch:
+            where = f"on branch '{on}'" if on else "on a detached HEAD"
+            raise TurnBlockedError(
+                f"{what} refused: the work tree is {where}, but the loop runs on "
+                f"'{self.branch}'; nothing was committed or pushed",
+                hint=f"look at what was done there, git switch {self.branch}, then rerun",
+            )
+
+    def claim(self, rel: str, message: str) -> bool:
+        """With sync: commit the state file (the lease just taken) and push it, with no
+        retry: the push is the arbiter between loops on different clones. False when the
+        remote moved on (another loop's claim won): the claim commit is undone."""
+        if not self.sync:
+            return True
+        self.require_branch("taking the turn")
+        gitio.commit_paths(self.root, [rel], message)
+        try:
+            gitio.push(self.root, self.remote, self.branch)
+        except gitio.PushRejectedError:
+            gitio.drop_last_commit(self.root, [rel])
+            return False
+        self.log(f"git: pushed the lease to {self.remote} refs/heads/{self.branch}")
+        return True
+
     def push(self) -> None:
         """Push HEAD; when the remote moved on, pull --rebase and push again (a conflict is
-        reported, never resolved)."""
+        reported, never resolved). Only ever from the loop's branch."""
         if not self.sync:
             return
+        self.require_branch("git push")
         for attempt in range(1, PUSH_TRIES + 1):
             try:
                 gitio.push(self.root, self.remote, self.branch)

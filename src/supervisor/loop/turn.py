@@ -2,8 +2,11 @@
 
 Supervisor turn: render the brief (the library behind `next --write`, under the stall guard),
 hand the focus and the ledger baseline to the agent in the state file, one commit.
-Agent turn: run the agent command (argv, never a shell; brief path in ``SUPERVISOR_BRIEF``;
-timeout kills its process group; output streamed to the iteration log), then read the outcome
+Agent turn: take the lease (compare-and-swap under the state lock; with sync, also a pushed
+claim commit, so a loop on another clone cannot take the same turn), run the agent command
+(argv, never a shell; brief path in ``SUPERVISOR_BRIEF``; every process it starts dies with the
+turn; output streamed to the iteration log), review the turn from git (branch, commits since
+the turn started, the ledger diff: only the focus item may gain content), then read the outcome
 from the ledger: no new attempt on the focus item means the loop records a ``failed`` one.
 Hand back to the supervisor, one commit. Before either commit, changed files outside the
 whitelist block the turn.
@@ -22,7 +25,15 @@ from supervisor.errors import WorkspaceError
 from supervisor.fsio import write_atomic
 from supervisor.loop import stall
 from supervisor.loop.journal import Journal
-from supervisor.loop.state import Baseline, LoopState, acquire, owner_id, save_state
+from supervisor.loop.review import ledger_at, review_commits, review_ledger
+from supervisor.loop.state import (
+    Baseline,
+    LoopState,
+    StateChangedError,
+    claim,
+    owner_id,
+    save_held,
+)
 from supervisor.loop.sync import GitSide
 from supervisor.model import Attempt
 from supervisor.workspace import Workspace
@@ -86,20 +97,18 @@ def supervisor_turn(env: TurnEnv, state: LoopState, j: Journal) -> TurnReport:
     if resumed:
         j.line(f"resuming the supervisor turn (it was {resumed}); rendering it again")
     git.require_clean(git.scan(), f"iteration {n} supervisor turn")
-    st, took_over = acquire(state, owner_id("supervisor"), cfg.loop.lease_seconds, rel)
+    owner = owner_id("supervisor")
+    last_agent = git.last_commit_of(rel) if not resumed and n > 1 else None
+
+    def running(st: LoopState, took_over: str | None) -> LoopState:
+        if not resumed and n > 1:
+            st = st.with_commit("agent", last_agent)
+        return replace(st, iteration=n, expected_actor="supervisor", status="running",
+                       branch=env.branch, note=took_over, turn_base=None)  # fmt: skip
+
+    st, took_over = claim(env.root, rel, state, owner, cfg.loop.lease_seconds, running)
     if took_over:
         j.line(took_over)
-    if not resumed and n > 1:
-        st = st.with_commit("agent", git.last_commit_of(rel))
-    st = replace(
-        st,
-        iteration=n,
-        expected_actor="supervisor",
-        status="running",
-        branch=env.branch,
-        note=took_over,
-    )
-    st = save_state(env.root, rel, st)
     ws = Workspace.find(env.root)
     g = stall.render(ws, st, n)
     brief = cfg.paths.brief
@@ -133,7 +142,7 @@ def supervisor_turn(env: TurnEnv, state: LoopState, j: Journal) -> TurnReport:
         parked=g.parked,
         note=g.note or took_over,
     )
-    save_state(env.root, rel, final)
+    save_held(env.root, rel, final, owner)
     body = f"\n\n{g.note}\n" if g.note else "\n"
     sha = git.commit(
         [*files.commit, rel], f"loop: iteration {n} brief — {where} (mode {c.mode}){body}"
@@ -175,7 +184,7 @@ def gained(root: Path, base: Baseline) -> tuple[Attempt, ...]:
 
 
 def _run_agent(
-    env: TurnEnv, st: LoopState, base: Baseline, n: int, j: Journal
+    env: TurnEnv, st: LoopState, base: Baseline, n: int, j: Journal, owner: str
 ) -> tuple[int | None, bool, float, str]:
     """Run the agent command; returns (exit code, timed out, seconds, how it ended)."""
     from supervisor.dispatch import runner
@@ -190,10 +199,11 @@ def _run_agent(
         "SUPERVISOR_TASK": base.task or "",
     }
     lease = st.lease
+    token = lease.agent_token if lease is not None else None
 
     def started(pid: int) -> None:  # a crashed loop's agent can be found and stopped
         if lease is not None:
-            save_state(root, rel, replace(st, lease=replace(lease, agent_pid=pid)))
+            save_held(root, rel, replace(st, lease=replace(lease, agent_pid=pid)), owner)
 
     result = runner.run(
         env.agent,
@@ -204,7 +214,10 @@ def _run_agent(
         timeout=env.timeout,
         append=True,
         started=started,
+        token=token,
     )
+    if result.stragglers:
+        j.line(f"killed {result.stragglers} process(es) the agent left running")
     if result.interrupted:
         j.line(f"interrupted after {result.duration_s:.1f} s (process group killed)")
         raise KeyboardInterrupt
@@ -231,14 +244,37 @@ def agent_turn(env: TurnEnv, state: LoopState, j: Journal) -> TurnReport:
             hint="run the supervisor role first, or delete the file to start over",
         )
     resumed = state.status if state.status != "ready" else None
-    git.require_clean(git.scan(), f"iteration {n} agent turn")
+    what = f"iteration {n} agent turn"
+    git.require_clean(git.scan(), what)
+    git.require_branch(what)
     seconds = cfg.loop.lease_seconds + (env.timeout or 0)
-    st, took_over = acquire(state, owner_id("agent"), seconds, rel)
+    owner = owner_id("agent")
+    # the turn is judged against where it started (kept when a turn is resumed); a resumed
+    # turn's commits are judged before anything (the lease claim included) is pushed
+    turn_base = (state.turn_base if resumed else None) or git.head()
+    if resumed:
+        review_commits(git, turn_base, what)
+    last_sup = git.last_commit_of(rel) if not resumed else None
+
+    def running(st: LoopState, took_over: str | None) -> LoopState:
+        from supervisor.dispatch.runner import new_token
+
+        if not resumed:
+            st = st.with_commit("supervisor", last_sup)
+        lease = replace(st.lease, agent_token=new_token()) if st.lease is not None else None
+        return replace(st, status="running", note=took_over, turn_base=turn_base, lease=lease)
+
+    st, took_over = claim(root, rel, state, owner, seconds, running)
     if took_over:
         j.line(took_over)
-    if not resumed:
-        st = st.with_commit("supervisor", git.last_commit_of(rel))
-    st = save_state(root, rel, replace(st, status="running", note=took_over))
+    if not git.claim(rel, f"loop: iteration {n} agent turn taken\n\nlease: {owner}\n"):
+        raise StateChangedError(
+            f"another loop took the {what} first: the push of this loop's lease was rejected "
+            f"by {git.remote}; the agent was not run",
+            path=rel,
+            hint="let the other loop finish its turn; rerun to continue from the shared state",
+        )
+    before = ledger_at(git, root, cfg.paths.ledger, turn_base)
     new = gained(root, base) if resumed else ()
     exit_code, timed_out, took = None, False, None
     how = ""
@@ -250,7 +286,10 @@ def agent_turn(env: TurnEnv, state: LoopState, j: Journal) -> TurnReport:
     else:
         if resumed:
             j.line(f"resuming the agent turn (it was {resumed}); running the agent again")
-        exit_code, timed_out, took, how = _run_agent(env, st, base, n, j)
+        exit_code, timed_out, took, how = _run_agent(env, st, base, n, j, owner)
+    review_commits(git, turn_base, what)
+    review_ledger(root, cfg.paths.ledger, before, base.item, what, j)
+    if not new:
         new = gained(root, base)
     if new:
         last, by = new[-1], "agent"
@@ -265,10 +304,10 @@ def agent_turn(env: TurnEnv, state: LoopState, j: Journal) -> TurnReport:
         number, outcome, by = rec.number, "failed", "loop"
         j.line(f"ledger: the agent recorded no attempt; recorded Attempt #{number} (failed)")
     files = git.scan()
-    git.require_clean(files, f"iteration {n} agent turn")
-    save_state(
-        root, rel, replace(st, expected_actor="supervisor", status="ready", lease=None, note=None)
-    )
+    git.require_clean(files, what)
+    final = replace(st, expected_actor="supervisor", status="ready", lease=None, note=None,
+                    turn_base=None)  # fmt: skip
+    save_held(root, rel, final, owner)
     where = f"[{base.item}]" + (f" task {base.task}" if base.task else "")
     sha = git.commit(
         [*files.commit, rel],

@@ -57,6 +57,17 @@ commands:
     help: start a sleeping child, record both pids, then sleep past the timeout
     argv: ["{python}", -c, "import os, subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); open(sys.argv[1] + '/pids', 'w').write(f'{os.getpid()} {c.pid}'); time.sleep(120)", "{out}"]
     timeout: 4
+  daemon:
+    help: leave a setsid child that writes to the command's log 0.5 s after the command exits
+    argv:
+      - "{python}"
+      - -c
+      - 'import os, subprocess, sys, time; subprocess.Popen([sys.executable, ''-c'', "import os, sys, time; parent = os.getppid(); open(sys.argv[1] + ''/daemon.pid'', ''w'').write(str(os.getpid())); [time.sleep(0.01) for _ in iter(lambda: os.getppid() == parent, False)]; time.sleep(0.5); print(''LATE WRITE'', flush=True)", sys.argv[1]], start_new_session=True); [time.sleep(0.01) for _ in iter(lambda: os.path.exists(sys.argv[1] + ''/daemon.pid'') and os.path.getsize(sys.argv[1] + ''/daemon.pid'') > 0, True)]; print(''command done'')'
+      - "{out}"
+  hang:
+    help: start a setsid child and a plain child, record the three pids, then sleep
+    argv: ["{python}", -c, "import os, subprocess, sys, time; a = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True); b = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); open(sys.argv[1] + '/pids', 'w').write(f'{os.getpid()} {a.pid} {b.pid}'); time.sleep(120)", "{out}"]
+    timeout: 300
   slow:
     argv: ["{python}", -c, "import os, subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); open(sys.argv[1] + '/pids', 'w').write(f'{os.getpid()} {c.pid}'); time.sleep(120)", "{out}"]
     timeout: 300

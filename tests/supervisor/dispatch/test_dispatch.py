@@ -183,7 +183,7 @@ def test_dry_run_prints_the_exact_argv_and_creates_nothing(mini_ws: Path, run_cl
     [
         (
             ["dispatch"],
-            "name at least one command, or pass --focus — use one of: args, diverge, envcheck, fail, hello, need, slow, spawn",
+            "name at least one command, or pass --focus — use one of: args, daemon, diverge, envcheck, fail, hang, hello, need, slow, spawn",
         ),
         (["dispatch", "hello", "--focus"], "give command names or --focus, not both — drop one"),
         (
@@ -192,7 +192,7 @@ def test_dry_run_prints_the_exact_argv_and_creates_nothing(mini_ws: Path, run_cl
         ),
         (
             ["dispatch", "helo"],
-            "supervisor.yaml: no command 'helo' in the registry — did you mean hello? use one of: args, diverge, envcheck, fail, hello, need, slow, spawn",
+            "supervisor.yaml: no command 'helo' in the registry — did you mean hello? use one of: args, daemon, diverge, envcheck, fail, hang, hello, need, slow, spawn",
         ),
         (["dispatch", "args", "n=x"], "args: n='x' is not an int — use a whole number, e.g. n=3"),
         (
@@ -223,7 +223,7 @@ def test_focus_task_without_commands(mini_ws: Path, run_cli: Run) -> None:
     assert r.returncode == 1
     assert r.stderr == (
         "error: focus task B1 names no registry command — name commands explicitly: supervisor "
-        "dispatch NAME …; use one of: args, diverge, envcheck, fail, hello, need, slow, spawn\n"
+        "dispatch NAME …; use one of: args, daemon, diverge, envcheck, fail, hang, hello, need, slow, spawn\n"
     )
 
 

@@ -127,13 +127,13 @@ def test_unknown_and_repeated_commands(mini_ws: Path) -> None:
         select(cfg, ["helo"])
     assert str(err.value) == (
         "supervisor.yaml: no command 'helo' in the registry — did you mean hello? use one of: "
-        "args, diverge, envcheck, fail, hello, need, slow, spawn"
+        "args, daemon, diverge, envcheck, fail, hang, hello, need, slow, spawn"
     )
     with pytest.raises(NotFoundError) as err:
         select(cfg, ["rm"])
     assert str(err.value) == (
         "supervisor.yaml: no command 'rm' in the registry — use one of: "
-        "args, diverge, envcheck, fail, hello, need, slow, spawn"
+        "args, daemon, diverge, envcheck, fail, hang, hello, need, slow, spawn"
     )
     with pytest.raises(UsageError, match="command 'hello' named twice"):
         select(cfg, ["hello", "hello"])

@@ -89,6 +89,22 @@ def test_unknown_keys_warn(tmp_path: Path) -> None:
             "supervisor.yaml:3: 'loop.timeout' must be a positive number of seconds",
         ),
         (
+            "  lease_seconds: .nan\n",
+            "supervisor.yaml:3: 'loop.lease_seconds' must be a finite number of seconds, got nan",
+        ),
+        (
+            "  lease_seconds: .inf\n",
+            "supervisor.yaml:3: 'loop.lease_seconds' must be a finite number of seconds, got inf",
+        ),
+        (
+            "  timeout: -.inf\n",
+            "supervisor.yaml:3: 'loop.timeout' must be a finite number of seconds, got -inf",
+        ),
+        (
+            "  timeout: 1.0e+12\n",
+            "supervisor.yaml:3: 'loop.timeout' must be at most 2592000 seconds (30 days), got 1e+12",
+        ),
+        (
             "  lease_seconds: soon\n",
             "supervisor.yaml:3: 'loop.lease_seconds' expected a number, got 'soon'",
         ),

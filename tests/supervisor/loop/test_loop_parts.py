@@ -105,8 +105,9 @@ def test_state_round_trip(tmp_path: Path) -> None:
         expected_actor="agent",
         status="ready",
         branch="main",
-        lease=Lease("agent@h:1", "2026-02-01T13:00:00Z", 77),
+        lease=Lease("agent@h:1", "2026-02-01T13:00:00Z", 77, "f00d"),
         focus=Baseline("A-1", "B", "B2", "Parity", 3, 3, "input.md"),
+        turn_base="0123abcd",
         stall=StallRecord("A-1/B2", "successes=1;task=in_progress;status=in_progress", 2, "mode"),
     ).with_commit("supervisor", "abc")
     written = save_state(tmp_path, "sync/state.json", state, now=NOW)
@@ -119,7 +120,8 @@ def test_state_round_trip(tmp_path: Path) -> None:
         "status": "ready",
         "updated_at": "2026-02-01T12:00:00Z",
         "branch": "main",
-        "lease": {"owner": "agent@h:1", "expires_at": "2026-02-01T13:00:00Z", "agent_pid": 77},
+        "lease": {"owner": "agent@h:1", "expires_at": "2026-02-01T13:00:00Z", "agent_pid": 77,
+                  "agent_token": "f00d"},
         "last_commits": {"supervisor": "abc", "agent": None},
         "focus": {"item": "A-1", "phase": "B", "task": "B2", "mode": "Parity", "attempts": 3,
                   "last_attempt": 3, "brief": "input.md"},
@@ -127,6 +129,7 @@ def test_state_round_trip(tmp_path: Path) -> None:
                   "iterations": 2, "escalated": "mode"},
         "parked": [],
         "note": None,
+        "turn_base": "0123abcd",
     }  # fmt: skip
     assert load_state(tmp_path, "sync/state.json") == written
     assert load_state(tmp_path, "missing.json") == LoopState()

@@ -35,24 +35,32 @@ def test_two_roles_hand_off_through_the_remote(
     assert [s for _, s in log] == [
         "initial workspace",
         "loop: iteration 1 brief — [ALPHA-001] phase A task A1 (mode Parity)",
+        "loop: iteration 1 agent turn taken",  # the lease, pushed before the agent runs
         "loop: iteration 1 agent turn — [ALPHA-001] task A1 Attempt #2 success (recorded by the "
         "agent)",
         "loop: iteration 2 brief — [ALPHA-001] phase A task A2 (mode Parity)",
+        "loop: iteration 2 agent turn taken",
         "loop: iteration 2 agent turn — [ALPHA-001] task A2 Attempt #3 success (recorded by the "
         "agent)",
     ]
     shas = [h for h, _ in log]
+    claim = json.loads(git(bare, "show", f"{shas[2]}:sync/state.json"))
+    assert (claim["iteration"], claim["expected_actor"], claim["status"]) == (1, "agent", "running")
+    assert claim["lease"]["owner"].startswith("agent@") and claim["turn_base"] == shas[1]
+    assert (
+        git(bare, "show", "-s", "--format=%b", shas[2]) == f"lease: {claim['lease']['owner']}\n\n"
+    )
     # each role's commits come from its own clone: briefs from sup, agent turns from agt
     assert git(agt, "rev-parse", "HEAD").strip() == shas[-1]
-    assert git(sup, "rev-parse", "HEAD").strip() == shas[3]
+    assert git(sup, "rev-parse", "HEAD").strip() == shas[4]
     final = json.loads(git(bare, "show", "main:sync/state.json"))
     assert (final["iteration"], final["expected_actor"], final["status"], final["lease"]) == (
         2, "supervisor", "ready", None
     )  # fmt: skip
-    assert final["last_commits"] == {"supervisor": shas[3], "agent": shas[2]}
-    handoff = json.loads(git(bare, "show", f"{shas[3]}:sync/state.json"))
+    assert final["last_commits"] == {"supervisor": shas[4], "agent": shas[3]}
+    handoff = json.loads(git(bare, "show", f"{shas[4]}:sync/state.json"))
     assert (handoff["expected_actor"], handoff["iteration"]) == ("agent", 2)
-    assert handoff["last_commits"] == {"supervisor": shas[1], "agent": shas[2]}
+    assert handoff["last_commits"] == {"supervisor": shas[1], "agent": shas[3]}
     assert handoff["focus"]["task"] == "A2"
     # each role logs under its own name; the agent's output is in the agent's log
     sup_logs = sorted(p.name[:10] for p in (sup / "logs/main/supervisor").iterdir())
@@ -72,9 +80,11 @@ def test_one_process_with_sync_pushes_every_turn_and_a_conflict_is_reported(
     assert r.returncode == 0, r.stderr
     assert [s for _, s in _remote_log(git, bare)][1:] == [
         "loop: iteration 1 brief — [ALPHA-001] phase A task A1 (mode Parity)",
+        "loop: iteration 1 agent turn taken",
         "loop: iteration 1 agent turn — [ALPHA-001] task A1 Attempt #2 success (recorded by the "
         "agent)",
     ]
+    assert "loop: iteration 1 agent: git: pushed the lease to origin refs/heads/main" in r.stderr
     assert "loop: iteration 1 agent: git: pushed HEAD to origin refs/heads/main" in r.stderr
 
     # the other clone is stale and has a local commit that conflicts with the remote ledger
