@@ -44,6 +44,20 @@ _RUN: tuple[Opt, ...] = (
         "raw float32 image, row-major [slow, fast]",
     ),
     Opt("png", ("--png",), Path | None, None, "also write a PNG view"),
+    Opt("intfile", ("--intfile",), Path | None, None, "SMV integer image (v·scale + adc)"),
+    Opt("noisefile", ("--noisefile",), Path | None, None, "SMV Poisson-noise image (+ adc)"),
+    Opt("pgmfile", ("--pgmfile",), Path | None, None, "8-bit binary PGM preview"),
+    Opt("scale", ("--scale",), float | None, None, "integer-image scale (default 55000/max)"),
+    Opt("pgmscale", ("--pgmscale",), float | None, None, "PGM scale (default 250/(5·rmsd))"),
+    Opt("adc", ("--adc",), float, 40.0, "ADC offset added to the integer and noise images"),
+    Opt("seed", ("--seed",), int | None, None, "noise seed (default: the time, as the C)"),
+    Opt(
+        "noise",
+        ("--noise",),
+        str,
+        "exact",
+        "exact (the C's draws for --seed) or fast (torch.poisson, vectorized, other draws)",
+    ),
     Opt(
         "progress",
         ("--progress/--no-progress",),
@@ -127,14 +141,38 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def _outputs(values: dict[str, Any]) -> Any:
+    from sim.config import parse_choice
+    from sim.images import NoiseMode, OutputRequest
+
+    seed = values["seed"] if values["seed"] is not None else int(time.time())
+    return OutputRequest(
+        intfile=values["intfile"],
+        noisefile=values["noisefile"],
+        pgmfile=values["pgmfile"],
+        scale=values["scale"],
+        pgm_scale=values["pgmscale"],
+        adc=values["adc"],
+        seed=seed,
+        noise=parse_choice(NoiseMode, values["noise"], "noise mode"),
+    )
+
+
 def _run(values: dict[str, Any]) -> None:
-    """Render the image and write it as raw float32 (and optionally PNG)."""
+    """Render the image and write it as raw float32 (and optionally PNG, SMV, PGM)."""
     from sim import io
     from sim.assembly import to_config
+    from sim.images import write_outputs
+    from sim.memory import check_memory
     from sim.simulator import simulate
 
     config = to_config(values)
+    request = _outputs(values)
     dtype, device = _runtime(values)
+    check_memory(config, dtype, device)
+    for path in (values["floatfile"], values["png"], *request.paths()):
+        if path is not None:
+            io.check_writable(Path(path))
     show = values["progress"] if values["progress"] is not None else sys.stderr.isatty()
     started = time.perf_counter()
     with _progress_bar(show) as progress:
@@ -152,11 +190,35 @@ def _run(values: dict[str, Any]) -> None:
         f"max {stats.maximum:.7g} at (s, f) = {stats.argmax}, steps {result.plan.steps}, "
         f"{elapsed:.2f} s\n"
     )
+    if request.wanted:
+        report = write_outputs(result.plan, io.as_float32(result.image), request)
+        sys.stdout.write(_report_text(request, report))
+
+
+def _report_text(request: Any, report: Any) -> str:
+    """The C's figures for the derived images, in its wording."""
+    figures = report.scales
+    lines = [f"mean= {figures.mean:g} rms= {figures.rms:g} rmsd= {figures.rmsd:g}"]
+    if request.intfile is not None:
+        lines.append(f"intfile_scale = {figures.int_scale:g}")
+    if request.pgmfile is not None:
+        lines.append(f"pgm_scale = {figures.pgm_scale:g}")
+    if report.noise is not None:
+        lines.append(f"seed: {-request.seed}")
+        lines.append(
+            f"{report.noise.photons:.0f} photons on noise image "
+            f"({report.noise.overloads} overloads)"
+        )
+    for kind in ("intfile", "noisefile", "pgmfile"):
+        if getattr(request, kind) is not None:
+            lines.append(f"wrote {getattr(request, kind)}")
+    return "\n".join(lines) + "\n"
 
 
 def _trace(values: dict[str, Any]) -> None:
     """Print one pixel's named taps (TRACE_PY lines) for diffing against a C trace."""
     from sim.assembly import to_config
+    from sim.memory import check_memory
     from sim.trace import trace_pixel
 
     if values["pixel"] is None:
@@ -165,6 +227,7 @@ def _trace(values: dict[str, Any]) -> None:
         )
     config = to_config(values)
     dtype, device = _runtime(values)
+    check_memory(config, dtype, device, pixels=1)
     result = trace_pixel(
         config,
         tuple(values["pixel"]),
