@@ -270,37 +270,82 @@ def config_from_args(argv: list[str]) -> SimConfig:
     return to_config(parse_args("run", argv))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point; returns the process exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    args = args or ["--help"]
+def _batch(file: Path, as_json: bool) -> int:
+    """Run a file of run/trace invocations in this process, one a line."""
+    import contextlib
+    import json
+
+    from sim.batch import batch_exit_code, batch_json, parse_batch, run_batch
+
+    lines = parse_batch(file)
+    sink = sys.stderr if as_json else sys.stdout
+    with contextlib.redirect_stdout(sink):
+        results = run_batch(
+            lines,
+            lambda line: invoke(list(line.argv), where=f"{line.path}:{line.line}: "),
+            time.perf_counter,
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(batch_json(results), indent=2) + "\n")
+    else:
+        for r in results:
+            sys.stdout.write(
+                f"{r.line.path}:{r.line.line}: {r.line.argv[0]} exit {r.exit_code} "
+                f"({r.seconds:.3f} s)\n"
+            )
+    return batch_exit_code(results)
+
+
+@app.command("batch", help="Run many run/trace invocations (one a line) in one process.")
+def _batch_command(
+    file: Path = typer.Argument(..., help="file of invocations: 'run …' or 'trace …' a line"),
+    as_json: bool = typer.Option(False, "--json", help="versioned JSON report on stdout"),
+) -> None:
+    code = _batch(file, as_json)
+    if code:
+        raise typer.Exit(code)
+
+
+def invoke(argv: list[str], *, where: str = "") -> int:
+    """Run one sim command line in this process; returns its exit code (never raises).
+
+    ``where`` prefixes error lines (``path:line: `` for ``sim batch``).
+    """
+    args = argv or ["--help"]
     try:
         if args and args[0] in ("run", "trace"):
             options = RUN_OPTIONS if args[0] == "run" else TRACE_OPTIONS
             args = [args[0], *translate(args[1:], options)]
         result = app(args=args, prog_name="sim", standalone_mode=False)
     except SimError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {where}{exc}\n")
         return EXIT_USER
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except typer.Exit as exc:
+        return int(exc.exit_code)
     except typer.TyperException as exc:
         format_message = getattr(exc, "format_message", None)
         message = format_message() if callable(format_message) else str(exc)
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {where}{message}\n")
         return EXIT_USER
     except BrokenPipeError:
         return EXIT_OK
     except Exception:
         import traceback
 
-        sys.stderr.write("internal error (this is a bug in sim; please report it):\n")
+        sys.stderr.write(f"{where}internal error (this is a bug in sim; please report it):\n")
         traceback.print_exc()
         return EXIT_BUG
     if result == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130)
         sys.stderr.write("interrupted\n")
     return result if isinstance(result, int) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit code."""
+    return invoke(sys.argv[1:] if argv is None else list(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

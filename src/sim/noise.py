@@ -204,13 +204,17 @@ def poisson_exact(means: NDArray[np.float32], seed: int) -> NDArray[np.float64]:
         first = np.zeros(stop - i, dtype=np.float32)
         first[active] = values[positions[active]]
         trivial = skip[i:stop] | (small[i:stop] & (first <= g[i:stop]))
-        run = int(np.argmin(trivial)) if not trivial.all() else stop - i
+        if trivial.all():
+            draw.pos += int(active.sum())
+            i = stop
+            window = min(window * 2, _MAX_WINDOW)
+            continue
+        run = int(np.argmin(trivial))
         draw.pos += int(active[:run].sum())
-        window = min(window * 2, _MAX_WINDOW) if run == stop - i else max(run * 2, 16)
-        i += run
-        if i < n:  # a pixel that receives photons (or has a large mean): one scalar step
-            counts[i] = draw(float(flat[i]))
-            i += 1
+        window = max(run * 2, 16)
+        i += run  # a pixel that receives photons (or has a large mean): one scalar step
+        counts[i] = draw(float(flat[i]))
+        i += 1
     return counts
 
 
