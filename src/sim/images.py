@@ -6,7 +6,8 @@ All three are derived from the float image exactly as the reference C derives th
   55000/max (1 if the image is all zero), printed by the C as ``intfile_scale``;
 - noise image: Poisson draws (:mod:`sim.noise`) + adc, truncated to uint16, overloads counted;
 - PGM: P5 with a ``# pixels scaled by S`` comment, min(255, v·S) truncated to a byte, with
-  S = ``-pgmscale`` or 250/(5·rmsd) over the image (the integer scale when rmsd is 0).
+  S = ``-pgmscale`` or 250/(5·rmsd) over the image (the integer scale when rmsd is 0);
+  as the C, rms = √(Σv²/(n−1)) and rmsd = √(Σ(v−mean)²/(n−1)).
 
 The statistics (max, mean, rms, rmsd) are taken over the pixels inside the ROI, as the C's.
 """
@@ -63,8 +64,9 @@ def scales(
     n = max(values.size, 1)
     maximum = max(float(values.max()), 0.0) if values.size else 0.0
     mean = float(values.sum()) / n
-    rms = math.sqrt(float(np.square(values).sum()) / n)
-    rmsd = math.sqrt(max(rms * rms - mean * mean, 0.0))
+    # the C divides the sums of squares by n − 1 (checked against its printed figures)
+    rms = math.sqrt(float(np.square(values).sum()) / max(n - 1, 1))
+    rmsd = math.sqrt(float(np.square(values - mean).sum()) / max(n - 1, 1))
     auto_int = INT_TARGET / maximum if maximum > 0.0 else 1.0
     chosen_int = int_scale if int_scale is not None else auto_int
     auto_pgm = 250.0 / (5.0 * rmsd) if rmsd > 0.0 else chosen_int
