@@ -16,12 +16,35 @@ from sim.errors import SimError
 from sim.images import int_image, pgm_bytes, scales
 from sim.smv import read_smv
 
-SMV_KEYS = (
-    "HEADER_BYTES DIM BYTE_ORDER TYPE SIZE1 SIZE2 PIXEL_SIZE DISTANCE WAVELENGTH BEAM_CENTER_X "
-    "BEAM_CENTER_Y ADXV_CENTER_X ADXV_CENTER_Y MOSFLM_CENTER_X MOSFLM_CENTER_Y DENZO_X_BEAM "
-    "DENZO_Y_BEAM DIALS_ORIGIN XDS_ORGX XDS_ORGY CLOSE_DISTANCE PHI OSC_START OSC_RANGE TWOTHETA "
-    "DETECTOR_SN BEAMLINE"
-).split()
+SMV_KEYS = [
+    "HEADER_BYTES",
+    "DIM",
+    "BYTE_ORDER",
+    "TYPE",
+    "SIZE1",
+    "SIZE2",
+    "PIXEL_SIZE",
+    "DISTANCE",
+    "WAVELENGTH",
+    "BEAM_CENTER_X",
+    "BEAM_CENTER_Y",
+    "ADXV_CENTER_X",
+    "ADXV_CENTER_Y",
+    "MOSFLM_CENTER_X",
+    "MOSFLM_CENTER_Y",
+    "DENZO_X_BEAM",
+    "DENZO_Y_BEAM",
+    "DIALS_ORIGIN",
+    "XDS_ORGX",
+    "XDS_ORGY",
+    "CLOSE_DISTANCE",
+    "PHI",
+    "OSC_START",
+    "OSC_RANGE",
+    "TWOTHETA",
+    "DETECTOR_SN",
+    "BEAMLINE",
+]
 
 
 def _pgm_pixels(data: bytes) -> np.ndarray:
@@ -138,14 +161,33 @@ def test_smv_read_errors(tmp_path: Path, noise_dir: Path) -> None:
 
 
 AUTO = "leave %s out for the automatic scale"
-CHEAP = "-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 2 -detpixels 16".split()
+CHEAP = [
+    "-default_F",
+    "100",
+    "-cell",
+    "100",
+    "100",
+    "100",
+    "90",
+    "90",
+    "90",
+    "-lambda",
+    "6.2",
+    "-N",
+    "2",
+    "-detpixels",
+    "16",
+]
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["-scale", "0"], "error: -scale must be a finite number > 0, got 0 — " + AUTO % "-scale"),
-        (["-scale", "-2"], "error: -scale must be a finite number > 0, got -2 — " + AUTO % "-scale"),
+        (
+            ["-scale", "-2"],
+            "error: -scale must be a finite number > 0, got -2 — " + AUTO % "-scale",
+        ),
         (
             ["-pgmscale", "0"],
             "error: -pgmscale must be a finite number > 0, got 0 — " + AUTO % "-pgmscale",

@@ -34,9 +34,10 @@ def test_exact_noise_reproduces_the_c_image_bit_for_bit(sim_reference_root: Path
     result = noise_image(c_float, seed=42, adc=40.0)
     assert np.array_equal(result.pixels, c_noise)
     # the C's own figures: "82141 photons on noise image (0 overloads)"
-    assert "82141 photons on noise image (0 overloads)" in (
-        folder / "c_stdout_excerpt.txt"
-    ).read_text()
+    assert (
+        "82141 photons on noise image (0 overloads)"
+        in (folder / "c_stdout_excerpt.txt").read_text()
+    )
     assert result.photons == 82141.0
     assert result.overloads == 0
 
