@@ -10,9 +10,10 @@ module reproduces it bit for bit:
 1. The uniform stream is generated in blocks: the Park–Miller states by vectorized
    jump-ahead (x_n = 16807ⁿ·x_0 mod 2³¹−1 in int64 numpy), then one tight loop over the
    stream for the Bays–Durham shuffle (the only inherently sequential part of ``ran1``).
-2. Pixels are consumed in windows: a run of pixels whose mean is below 12 and whose first
-   draw already ends ``poidev``'s product loop (draw ≤ e^−m, i.e. a count of 0 in one draw)
-   is skipped with one vectorized comparison; only pixels that receive photons (or have a
+2. Pixels are consumed in windows: pixels whose mean is below 12 and whose first draw
+   already ends ``poidev``'s product loop (draw ≤ e^−m, i.e. a count of 0 in one draw)
+   are found with vectorized comparisons (for a band of possible stream offsets at once,
+   see :func:`poisson_exact`) and skipped; only pixels that receive photons (or have a
    mean ≥ 12) take a scalar step, with the C's float32 arithmetic (``t *= ran1`` rounded to
    float32, the Lanczos ``gammln``, the single-precision rejection test).
 
@@ -140,6 +141,21 @@ class _Poidev:
         self.pos += 1
         return values[self.pos - 1]
 
+    def small(self, g: float) -> float:
+        """``poidev`` below a mean of 12: count float32 products of draws above g = e^−m."""
+        pos = self.pos
+        values = self.stream.values(pos + 64)
+        em, t = -1, 1.0
+        while True:
+            if pos >= len(values):
+                values = self.stream.values(pos + 64)
+            em += 1
+            t = float(np.float32(t * values[pos]))  # exact double product, rounded as float
+            pos += 1
+            if not t > g:
+                self.pos = pos
+                return float(em)
+
     def _gauss(self) -> float:
         if self._gauss_saved is not None:
             saved, self._gauss_saved = self._gauss_saved, None
@@ -159,13 +175,7 @@ class _Poidev:
         if xm > _GAUSS_MEAN:
             return _f32(xm + math.sqrt(xm) * self._gauss())
         if xm < _SMALL_MEAN:
-            g = _f32(math.exp(-xm))
-            em, t = -1, 1.0
-            while True:
-                em += 1
-                t = _f32(t * self._draw())
-                if not t > g:
-                    return float(em)
+            return self.small(_f32(math.exp(-xm)))
         sq = _f32(math.sqrt(2.0 * xm))
         alxm = _f32(math.log(xm))
         g = _f32(_f32(xm * alxm) - _gammln(_f32(xm + 1.0)))
@@ -186,36 +196,48 @@ def poisson_exact(means: NDArray[np.float32], seed: int) -> NDArray[np.float64]:
     """The C's Poisson draws for ``means`` (float32, file order; NaN = pixel draws nothing).
 
     ``seed`` is the ``-seed N`` value (the C stores −N). Returns the counts as float64.
+
+    Pixels are taken in windows of W (NaN pixels removed first: they draw nothing). Pixel j
+    starts at stream position j + e, where the excess e (extra draws so far) only grows. For
+    K candidate excesses at once, a [K, W] comparison marks the pixels whose first draw
+    already ends ``poidev`` (a count of 0), and a reversed running minimum gives, for every
+    (excess, pixel), the next pixel that is not such a zero. The walk through the window
+    then jumps from one photon-bearing pixel to the next, taking one scalar step each.
     """
     flat = np.ascontiguousarray(means, dtype=np.float32).reshape(-1)
-    n = flat.size
-    counts = np.zeros(n, dtype=np.float64)
-    skip = np.isnan(flat)  # outside the ROI: no draw at all
-    g = np.exp(-flat.astype(np.float64)).astype(np.float32)  # the C's float exp(-m)
-    small = flat < _SMALL_MEAN
+    active = np.flatnonzero(~np.isnan(flat))
+    m = flat[active]  # [N] means of the pixels that draw
+    g = np.exp(-m.astype(np.float64)).astype(np.float32)  # the C's float exp(-m)
+    small = m < _SMALL_MEAN
+    counts = np.zeros(m.size, dtype=np.float64)
     draw = _Poidev(UniformStream(-seed))
-    i, window = 0, 64
-    while i < n:
-        # vectorized: the next pixels each take one draw and get 0 photons, or draw nothing
-        stop = min(n, i + window)
-        active = ~skip[i:stop]
-        positions = draw.pos + np.cumsum(active) - 1  # stream index of each active pixel
-        values = draw.stream.array(int(positions[-1]) + 2)
-        first = np.zeros(stop - i, dtype=np.float32)
-        first[active] = values[positions[active]]
-        trivial = skip[i:stop] | (small[i:stop] & (first <= g[i:stop]))
-        if trivial.all():
-            draw.pos += int(active.sum())
-            i = stop
-            window = min(window * 2, _MAX_WINDOW)
-            continue
-        run = int(np.argmin(trivial))
-        draw.pos += int(active[:run].sum())
-        window = max(run * 2, 16)
-        i += run  # a pixel that receives photons (or has a large mean): one scalar step
-        counts[i] = draw(float(flat[i]))
-        i += 1
-    return counts
+    j, width, depth = 0, 256, 64
+    while j < m.size:
+        stop = min(m.size, j + width)
+        w = stop - j
+        e0 = draw.pos - j  # excess at the window start
+        offsets = np.arange(depth)[:, None] + np.arange(j, stop)[None, :] + e0  # [K, W]
+        uniforms = draw.stream.array(int(offsets[-1, -1]) + 1)[offsets]  # [K, W]
+        zero = small[j:stop][None, :] & (uniforms <= g[j:stop][None, :])  # [K, W]
+        candidate = np.where(zero, w, np.arange(w)[None, :])  # [K, W]
+        following = np.minimum.accumulate(candidate[:, ::-1], axis=1)[:, ::-1]  # [K, W]
+        t = 0
+        while t < w:
+            k = draw.pos - (j + t) - e0
+            if k >= depth:  # the excess left this window's table: rebuild from here
+                break
+            nxt = int(following[k, t])
+            draw.pos += nxt - t  # the zero pixels in between: one draw each
+            t = nxt
+            if t < w:  # a pixel that receives photons (or has a large mean): one scalar step
+                xm = float(m[j + t])
+                counts[j + t] = draw.small(float(g[j + t])) if small[j + t] else draw(xm)
+                t += 1
+        j += t
+        width = min(width * 2, _MAX_WINDOW) if t == w else max(2 * t, 64)
+    result = np.zeros(flat.size, dtype=np.float64)
+    result[active] = counts
+    return result
 
 
 def poisson_fast(means: torch.Tensor, seed: int) -> torch.Tensor:
