@@ -278,6 +278,7 @@ def _write_outputs_report(part: str, runs: int, batch_n: int) -> None:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
+        "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()],
     }
     if part in ("all", "outputs"):
         report["outputs"] = _outputs(runs)
