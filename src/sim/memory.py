@@ -25,6 +25,7 @@ _OUTER = 1 << 20  # sim.simulator.OUTER_ELEMENTS
 _INNER = 1 << 18  # sim.simulator.INNER_ELEMENTS
 _MAX_CHUNK = 1 << 16
 _GIB = float(1 << 30)
+_BASELINE = 256 << 20  # the interpreter with torch imported
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def estimate(config: SimConfig, dtype: torch.dtype, pixels: int | None = None) -
     outer = max(1, min(_OUTER // max(per_pixel * 3, 1), _MAX_CHUNK))
     inner = max(1, _INNER // max(per_pixel * lattices * 3, 1))
     tensor_bytes = (
-        image_pixels * (3 * item + 8)
+        _BASELINE
+        + image_pixels * (6 * item + 16)  # values, index, image, copies for output (measured)
         + _TEMPORARIES * outer * per_pixel * 3 * item
         + _TEMPORARIES * inner * per_pixel * lattices * 3 * item
         + lattices * 9 * (8 + item)
