@@ -187,6 +187,7 @@ def write_outputs(plan: Plan, image: NDArray[np.float32], request: OutputRequest
             adc=request.adc,
             inside=inside,
             exact=request.noise is NoiseMode.EXACT,
+            device=plan.device,
         )
         write_smv(request.noisefile, header, noise.pixels)
     if request.pgmfile is not None:

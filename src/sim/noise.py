@@ -264,10 +264,12 @@ def noise_image(
     adc: float,
     inside: NDArray[np.bool_] | None = None,
     exact: bool = True,
+    device: torch.device | None = None,
 ) -> NoiseImage:
     """Poisson counts of ``image`` (photons per pixel) + ``adc``, truncated to uint16.
 
     ``inside``: pixels that are drawn (the ROI); the others draw nothing and hold 0.
+    ``device``: where the fast path draws (the run's device); the exact path is on the CPU.
     """
     means = np.asarray(image, dtype=np.float32)
     if inside is not None:
@@ -275,7 +277,8 @@ def noise_image(
     if exact:
         counts = poisson_exact(means, seed).reshape(means.shape)
     else:
-        counts = poisson_fast(torch.from_numpy(np.ascontiguousarray(means)), seed).numpy()
+        on = torch.from_numpy(np.ascontiguousarray(means)).to(device or torch.device("cpu"))
+        counts = poisson_fast(on, seed).cpu().numpy()
     drawn = ~np.isnan(means)
     value = np.where(drawn, counts + adc, 0.0)
     overloads = int(np.count_nonzero(value > 65535.0))
