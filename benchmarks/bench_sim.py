@@ -9,6 +9,12 @@ timed once in float32. The C figures are quoted from PHYSICS.md §17 (main:nanoB
 -O3 -fopenmp, 2 threads): the C binary is not available here, so they were not re-measured.
 
     python -m benchmarks.bench_sim [--runs N] [--threads N] [--device cpu|cuda] [--quick]
+                                   [--part all|cases|outputs|batch] [--batch-n N]
+
+``--part outputs`` times the derived images (integer SMV, PGM, noise SMV in the exact and
+fast modes) on the C's 256² float image and a 1024² image; ``--part batch`` times N
+``sim trace`` invocations as one ``sim batch`` process against N separate processes and
+prints the ratio. Both write benchmarks/results/sim_outputs.json.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SUPERVISOR_SHARED", HERE.parent.parent / "shared"))
 REFERENCE = SHARED / "sim" / "reference"
 RESULTS = HERE / "results" / "sim.json"
+OUTPUT_RESULTS = HERE / "results" / "sim_outputs.json"
+BATCH_CASE = (
+    "-default_F 100 -cell 100 100 100 90 90 90 -lambda 6.2 -N 5 -pixel 0.1 -distance 100 "
+    "-detpixels 256 -mosflm -phi 0 -mosaic 0 -oversample 1 -osc 90 -phisteps 9"
+)  # AT-021, the trace the repository's own plan dispatches
 
 TRICLINIC = (
     "-misset -89.968546 -31.328953 177.753396 -cell 70 80 90 75 85 95 -default_F 100 -N 5 "
@@ -156,6 +167,128 @@ def _cli_wall(name: str) -> float:
         return time.perf_counter() - start
 
 
+def _median_time(fn: Any, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _output_row(label: str, image: Any, runs: int) -> dict[str, Any]:
+    import numpy as np
+
+    from sim.images import int_image, pgm_bytes, scales
+    from sim.noise import noise_image
+    from sim.smv import read_smv
+
+    figures = scales(image, np.ones(image.shape, dtype=bool))
+    exact = noise_image(image, seed=42, adc=40.0)
+    row: dict[str, Any] = {
+        "image": label,
+        "pixels": int(image.size),
+        "photons": exact.photons,
+        "int_image_s": round(
+            _median_time(lambda: int_image(image, figures.int_scale, 40.0), runs), 5
+        ),
+        "pgm_s": round(_median_time(lambda: pgm_bytes(image, figures.pgm_scale), runs), 5),
+        "noise_exact_s": round(
+            _median_time(lambda: noise_image(image, seed=42, adc=40.0), runs), 4
+        ),
+        "noise_fast_s": round(
+            _median_time(lambda: noise_image(image, seed=42, adc=40.0, exact=False), runs), 4
+        ),
+    }
+    row["exact_over_fast"] = round(row["noise_exact_s"] / row["noise_fast_s"], 1)
+    if label == "c_float_256":
+        c_noise = read_smv(REFERENCE / "noise_256" / "noise.img").pixels
+        row["exact_equal_to_c_fraction"] = float(np.mean(exact.pixels == c_noise))
+    sys.stderr.write(
+        f"outputs {label:15s}: int {row['int_image_s']:.4f} s, pgm {row['pgm_s']:.4f} s, "
+        f"noise exact {row['noise_exact_s']:.3f} s, fast {row['noise_fast_s']:.4f} s "
+        f"({row['photons']:.0f} photons)\n"
+    )
+    return row
+
+
+def _outputs(runs: int) -> list[dict[str, Any]]:
+    """Derived images (int SMV, PGM, noise SMV exact/fast) from a float image, in process."""
+    import numpy as np
+
+    from sim.cli import config_from_args
+    from sim.simulator import simulate
+
+    c_float = np.fromfile(REFERENCE / "noise_256" / "float.bin", dtype="<f4").reshape(256, 256)
+    big = simulate(config_from_args(f"{TRICLINIC} -detpixels 1024".split())).image.numpy()
+    return [_output_row("c_float_256", c_float, runs), _output_row("triclinic_1024", big, runs)]
+
+
+def _batch(n: int) -> dict[str, Any]:
+    """N `sim trace` invocations: one `sim batch` process against N separate processes."""
+    pixels = [(64 + i, 128) for i in range(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [f"trace --pixel {s} {f} --out b{i}.log {BATCH_CASE}" for i, (s, f) in
+                 enumerate(pixels)]  # fmt: skip
+        Path(tmp, "jobs.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "sim.cli", "batch", "jobs.txt"],
+            cwd=tmp, check=True, capture_output=True,
+        )  # fmt: skip
+        batch_s = time.perf_counter() - start
+        start = time.perf_counter()
+        for i, (s, f) in enumerate(pixels):
+            subprocess.run(
+                [sys.executable, "-m", "sim.cli", "trace", "--pixel", str(s), str(f),
+                 "--out", f"p{i}.log", *BATCH_CASE.split()],
+                cwd=tmp, check=True, capture_output=True,
+            )  # fmt: skip
+        separate_s = time.perf_counter() - start
+        same = all(
+            Path(tmp, f"b{i}.log").read_bytes() == Path(tmp, f"p{i}.log").read_bytes()
+            for i in range(n)
+        )
+    row = {
+        "traces": n,
+        "batch_process_s": round(batch_s, 3),
+        "separate_processes_s": round(separate_s, 3),
+        "separate_over_batch": round(separate_s / batch_s, 2),
+        "per_trace_batch_s": round(batch_s / n, 4),
+        "per_trace_separate_s": round(separate_s / n, 4),
+        "identical_traces": same,
+    }
+    sys.stderr.write(
+        f"batch: {n} traces in one `sim batch` {batch_s:.2f} s vs {n} `sim trace` processes "
+        f"{separate_s:.2f} s: ratio {row['separate_over_batch']}x\n"
+    )
+    return row
+
+
+def _write_outputs_report(part: str, runs: int, batch_n: int) -> None:
+    import torch
+
+    report: dict[str, Any] = {}
+    if OUTPUT_RESULTS.exists():
+        report = json.loads(OUTPUT_RESULTS.read_text(encoding="utf-8"))
+    report["benchmark"] = "sim derived images (SMV, PGM, noise) and sim batch"
+    report["machine"] = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()],
+    }
+    if part in ("all", "outputs"):
+        report["outputs"] = _outputs(runs)
+    if part in ("all", "batch"):
+        report["batch"] = _batch(batch_n)
+    OUTPUT_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT_RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    sys.stderr.write(f"wrote {OUTPUT_RESULTS}\n")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_sim")
     parser.add_argument("--runs", type=int, default=3)
@@ -163,6 +296,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true", help="skip the 1024² and 2048² cases")
     parser.add_argument("--one", nargs=2, metavar=("CASE", "DTYPE"), help=argparse.SUPPRESS)
+    parser.add_argument("--part", choices=("all", "cases", "outputs", "batch"), default="all")
+    parser.add_argument("--batch-n", type=int, default=10, help="traces for --part batch")
     opts = parser.parse_args(argv)
     if opts.threads is not None:
         import torch
@@ -174,6 +309,10 @@ def main(argv: list[str]) -> int:
     if not REFERENCE.is_dir():
         sys.stderr.write(f"reference data not found at {REFERENCE} (set SUPERVISOR_SHARED)\n")
         return 1
+    if opts.part != "cases":
+        _write_outputs_report(opts.part, opts.runs, opts.batch_n)
+        if opts.part != "all":
+            return 0
     names = [n for n in CASES if not (opts.quick and n.startswith("triclinic_"))]
     rows = []
     for name in names:

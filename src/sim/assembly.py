@@ -25,6 +25,7 @@ from sim.config import (
 )
 from sim.crystal import read_a_matrix
 from sim.errors import SimError
+from sim.sourcefile import read_sourcefile
 from sim.structure import read_hkl
 
 
@@ -41,6 +42,9 @@ def _attenuation(text: str | None) -> float | None:
 
 def to_config(v: dict[str, Any]) -> SimConfig:
     """Parsed option values → a validated :class:`SimConfig` (reads --hkl and --mat)."""
+    for flag, key in (("-N", "n_cells"), ("-Na", "na"), ("-Nb", "nb"), ("-Nc", "nc")):
+        if v[key] is not None and v[key] < 1:
+            raise SimError(f"{flag} must be >= 1 unit cell, got {v[key]}")
     n = v["n_cells"] or 1
     cells = (v["na"] or n, v["nb"] or n, v["nc"] or n)
     custom = {
@@ -143,6 +147,7 @@ def to_config(v: dict[str, Any]) -> SimConfig:
         disp_steps=v["dispsteps"],
         dmin_A=v["dmin"],
         water_um=v["water"],
+        source_file=None if v["sourcefile"] is None else read_sourcefile(Path(v["sourcefile"])),
     )
     mode = parse_choice(PhiMode, v["phi_mode"], "phi mode")
     return SimConfig(crystal=crystal, detector=detector, beam=beam, phi_mode=mode)

@@ -44,6 +44,20 @@ _RUN: tuple[Opt, ...] = (
         "raw float32 image, row-major [slow, fast]",
     ),
     Opt("png", ("--png",), Path | None, None, "also write a PNG view"),
+    Opt("intfile", ("--intfile",), Path | None, None, "SMV integer image (v·scale + adc)"),
+    Opt("noisefile", ("--noisefile",), Path | None, None, "SMV Poisson-noise image (+ adc)"),
+    Opt("pgmfile", ("--pgmfile",), Path | None, None, "8-bit binary PGM preview"),
+    Opt("scale", ("--scale",), float | None, None, "integer-image scale (default 55000/max)"),
+    Opt("pgmscale", ("--pgmscale",), float | None, None, "PGM scale (default 250/(5·rmsd))"),
+    Opt("adc", ("--adc",), float, 40.0, "ADC offset added to the integer and noise images"),
+    Opt("seed", ("--seed",), int | None, None, "noise seed (default: the time, as the C)"),
+    Opt(
+        "noise",
+        ("--noise",),
+        str,
+        "exact",
+        "exact (the C's draws for --seed) or fast (torch.poisson, vectorized, other draws)",
+    ),
     Opt(
         "progress",
         ("--progress/--no-progress",),
@@ -127,14 +141,38 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def _outputs(values: dict[str, Any]) -> Any:
+    from sim.config import parse_choice
+    from sim.images import NoiseMode, OutputRequest
+
+    seed = values["seed"] if values["seed"] is not None else int(time.time())
+    return OutputRequest(
+        intfile=values["intfile"],
+        noisefile=values["noisefile"],
+        pgmfile=values["pgmfile"],
+        scale=values["scale"],
+        pgm_scale=values["pgmscale"],
+        adc=values["adc"],
+        seed=seed,
+        noise=parse_choice(NoiseMode, values["noise"], "noise mode"),
+    )
+
+
 def _run(values: dict[str, Any]) -> None:
-    """Render the image and write it as raw float32 (and optionally PNG)."""
+    """Render the image and write it as raw float32 (and optionally PNG, SMV, PGM)."""
     from sim import io
     from sim.assembly import to_config
+    from sim.images import write_outputs
+    from sim.memory import check_memory
     from sim.simulator import simulate
 
     config = to_config(values)
+    request = _outputs(values)
     dtype, device = _runtime(values)
+    check_memory(config, dtype, device)
+    for path in (values["floatfile"], values["png"], *request.paths()):
+        if path is not None:
+            io.check_writable(Path(path))
     show = values["progress"] if values["progress"] is not None else sys.stderr.isatty()
     started = time.perf_counter()
     with _progress_bar(show) as progress:
@@ -152,11 +190,35 @@ def _run(values: dict[str, Any]) -> None:
         f"max {stats.maximum:.7g} at (s, f) = {stats.argmax}, steps {result.plan.steps}, "
         f"{elapsed:.2f} s\n"
     )
+    if request.wanted:
+        report = write_outputs(result.plan, io.as_float32(result.image), request)
+        sys.stdout.write(_report_text(request, report))
+
+
+def _report_text(request: Any, report: Any) -> str:
+    """The C's figures for the derived images, in its wording."""
+    figures = report.scales
+    lines = [f"mean= {figures.mean:g} rms= {figures.rms:g} rmsd= {figures.rmsd:g}"]
+    if request.intfile is not None:
+        lines.append(f"intfile_scale = {figures.int_scale:g}")
+    if request.pgmfile is not None:
+        lines.append(f"pgm_scale = {figures.pgm_scale:g}")
+    if report.noise is not None:
+        lines.append(f"seed: {-request.seed}")
+        lines.append(
+            f"{report.noise.photons:.0f} photons on noise image "
+            f"({report.noise.overloads} overloads)"
+        )
+    for kind in ("intfile", "noisefile", "pgmfile"):
+        if getattr(request, kind) is not None:
+            lines.append(f"wrote {getattr(request, kind)}")
+    return "\n".join(lines) + "\n"
 
 
 def _trace(values: dict[str, Any]) -> None:
     """Print one pixel's named taps (TRACE_PY lines) for diffing against a C trace."""
     from sim.assembly import to_config
+    from sim.memory import check_memory
     from sim.trace import trace_pixel
 
     if values["pixel"] is None:
@@ -165,6 +227,7 @@ def _trace(values: dict[str, Any]) -> None:
         )
     config = to_config(values)
     dtype, device = _runtime(values)
+    check_memory(config, dtype, device, pixels=1)
     result = trace_pixel(
         config,
         tuple(values["pixel"]),
@@ -232,10 +295,48 @@ def _need(module: str, what: str) -> None:
         raise SimError(f"{what} needs {module}, which is not installed", fix=install_hint(module))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point; returns the process exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    args = args or ["--help"]
+def _batch(file: Path, as_json: bool) -> int:
+    """Run a file of run/trace invocations in this process, one a line."""
+    import contextlib
+    import json
+
+    from sim.batch import batch_exit_code, batch_json, parse_batch, run_batch
+
+    lines = parse_batch(file)
+    sink = sys.stderr if as_json else sys.stdout
+    with contextlib.redirect_stdout(sink):
+        results = run_batch(
+            lines,
+            lambda line: invoke(list(line.argv), where=f"{line.path}:{line.line}: "),
+            time.perf_counter,
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(batch_json(results), indent=2) + "\n")
+    else:
+        for r in results:
+            sys.stdout.write(
+                f"{r.line.path}:{r.line.line}: {r.line.argv[0]} exit {r.exit_code} "
+                f"({r.seconds:.3f} s)\n"
+            )
+    return batch_exit_code(results)
+
+
+@app.command("batch", help="Run many run/trace invocations (one a line) in one process.")
+def _batch_command(
+    file: Path = typer.Argument(..., help="file of invocations: 'run …' or 'trace …' a line"),
+    as_json: bool = typer.Option(False, "--json", help="versioned JSON report on stdout"),
+) -> None:
+    code = _batch(file, as_json)
+    if code:
+        raise typer.Exit(code)
+
+
+def invoke(argv: list[str], *, where: str = "") -> int:
+    """Run one sim command line in this process; returns its exit code (never raises).
+
+    ``where`` prefixes error lines (``path:line: `` for ``sim batch``).
+    """
+    args = argv or ["--help"]
     try:
         if args[0] in ("run", "trace") and not any(a in ("--help", "-h") for a in args):
             _need("torch", f"sim {args[0]}")
@@ -246,27 +347,34 @@ def main(argv: list[str] | None = None) -> int:
             args = [args[0], *translate(args[1:], options)]
         result = app(args=args, prog_name="sim", standalone_mode=False)
     except SimError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {where}{exc}\n")
         return EXIT_USER
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except typer.Exit as exc:
+        return int(exc.exit_code)
     except typer.TyperException as exc:
         format_message = getattr(exc, "format_message", None)
         message = format_message() if callable(format_message) else str(exc)
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {where}{message}\n")
         return EXIT_USER
     except BrokenPipeError:
         return EXIT_OK
     except Exception:
         import traceback
 
-        sys.stderr.write("internal error (this is a bug in sim; please report it):\n")
+        sys.stderr.write(f"{where}internal error (this is a bug in sim; please report it):\n")
         traceback.print_exc()
         return EXIT_BUG
     if result == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130)
         sys.stderr.write("interrupted\n")
     return result if isinstance(result, int) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit code."""
+    return invoke(sys.argv[1:] if argv is None else list(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

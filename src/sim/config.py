@@ -22,6 +22,7 @@ import torch
 from sim.errors import SimError
 
 if TYPE_CHECKING:
+    from sim.sourcefile import SourceFile
     from sim.structure import StructureFactors
 
 Scalar: TypeAlias = float | torch.Tensor
@@ -270,6 +271,7 @@ class BeamConfig:
     disp_steps: int | None = None
     dmin_A: float = 0.0
     water_um: float = 0.0
+    source_file: SourceFile | None = None  # -sourcefile: replaces divergence × dispersion
 
     def __post_init__(self) -> None:
         _positive("-lambda", self.wavelength_A)

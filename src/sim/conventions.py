@@ -87,6 +87,8 @@ class BeamCentre:
     s_beam: Tensor
     f_close: Tensor
     s_close: Tensor
+    x_beam: Tensor  # -Xbeam/-Ybeam or the convention's default (the SMV header's values)
+    y_beam: Tensor
 
 
 def beam_centre(
@@ -112,13 +114,13 @@ def beam_centre(
         xb = (detsize_s + pixel) / 2.0 if xbeam is None else xbeam
         yb = (detsize_f + pixel) / 2.0 if ybeam is None else ybeam
         shift = 0.5 * pixel if convention is Convention.MOSFLM else zero
-        return BeamCentre(yb + shift, xb + shift, f_close, s_close)
+        return BeamCentre(yb + shift, xb + shift, f_close, s_close, xb, yb)
     if convention is Convention.ADXV:
         xb = (detsize_f + pixel) / 2.0 if xbeam is None else xbeam
         yb = (detsize_s - pixel) / 2.0 if ybeam is None else ybeam
-        return BeamCentre(xb, detsize_s - yb, f_close, s_close)
+        return BeamCentre(xb, detsize_s - yb, f_close, s_close, xb, yb)
     xb = xclose if xbeam is None else xbeam
     yb = yclose if ybeam is None else ybeam
     if convention is Convention.CUSTOM:
-        return BeamCentre(xb, yb, xb, yb)
-    return BeamCentre(xb, yb, f_close, s_close)
+        return BeamCentre(xb, yb, xb, yb, xb, yb)
+    return BeamCentre(xb, yb, f_close, s_close, xb, yb)

@@ -127,8 +127,8 @@ def build_lattice(
     return Lattice(real=real * 1e-10, reciprocal=reciprocal, volume=volume)
 
 
-def phi_sweep(cfg: CrystalConfig, mode: PhiMode) -> PhiSweep:
-    """φ steps (PHYSICS §4) and, for c-parity, the carried-over lattice angles (§15)."""
+def phi_steps(cfg: CrystalConfig) -> tuple[int, float]:
+    """(n_φ, Δφ in rad) by the C's rules (PHYSICS §4)."""
     steps, osc, step = cfg.phi_steps, cfg.osc_deg, cfg.phi_step_deg
     osc_r = None if osc is None else osc / RTD
     step_r = None if step is None else step / RTD
@@ -145,6 +145,12 @@ def phi_sweep(cfg: CrystalConfig, mode: PhiMode) -> PhiSweep:
             n, dphi = (n, (1.0 / RTD) / n) if step_r is None else (2, step_r)
         else:
             dphi = osc_r / n if step_r is None else step_r
+    return n, dphi
+
+
+def phi_sweep(cfg: CrystalConfig, mode: PhiMode) -> PhiSweep:
+    """φ steps (PHYSICS §4) and, for c-parity, the carried-over lattice angles (§15)."""
+    n, dphi = phi_steps(cfg)
     phi0 = cfg.phi0_deg / RTD
     nominal = tuple(phi0 + dphi * k for k in range(n))
     if mode is PhiMode.SPEC:

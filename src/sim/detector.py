@@ -39,6 +39,9 @@ class DetectorGeometry:
     distance: Tensor  # [] close_distance / r
     f_beam: Tensor  # [] direct-beam spot along f (after placement)
     s_beam: Tensor  # [] direct-beam spot along s
+    x_beam: Tensor  # [] -Xbeam/-Ybeam as given or defaulted (SMV header), m
+    y_beam: Tensor  # []
+    detsize_s: Tensor  # [] detector size along s, m
     pivot: Pivot
     layers: int  # sensor layers (1 without thickness)
     layer_step: float  # Δz, m
@@ -145,6 +148,9 @@ def build_detector(
         distance=close / ratio,
         f_beam=torch.dot(fdet, spot),
         s_beam=torch.dot(sdet, spot),
+        x_beam=centre.x_beam,
+        y_beam=centre.y_beam,
+        detsize_s=detsize_s,
         pivot=pivot,
         layers=layers,
         layer_step=layer_step,

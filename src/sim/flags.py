@@ -14,7 +14,7 @@ its values are copied unchanged (so ``-misset -89.9 -31.3 177.7`` works). Except
 | ``-floatimage`` | ``--floatfile`` |
 | ``-progress`` / ``-noprogress`` | ``--progress`` / ``--no-progress`` |
 | ``-nopgm -nonoise`` | dropped (no PGM or noise image is written) |
-| ``-seed N`` | dropped (it only seeds the C's noise image) |
+| ``-seed N`` | ``--seed N`` for ``sim run`` (the noise image); dropped for ``sim trace`` |
 
 Pivot: as in the C's option loop, ``-distance -Xbeam -Ybeam`` imply ``beam`` and
 ``-close_distance -Xclose -Yclose -ORGX -ORGY -twotheta`` imply ``sample``; ``-pivot`` sets
@@ -55,8 +55,9 @@ MAPPING_HELP = (
     "-detector_rotx, -Xbeam), values unchanged. Exceptions: -pixel -> --pixel_size; "
     "-trace_pixel S F -> --pixel S F; -mosflm/-denzo/-adxv/-xds/-dials -> --convention NAME; "
     "-square_xtal/-round_xtal/-gauss_xtal/-tophat_spots -> --shape NAME; -misset random -> "
-    "--misset_random; -floatimage -> --floatfile; -noprogress -> --no-progress; -nopgm, "
-    "-nonoise and -seed N are accepted and ignored. The last of -distance/-Xbeam/-Ybeam "
+    "--misset_random; -floatimage -> --floatfile; -noprogress -> --no-progress; -nopgm and "
+    "-nonoise are accepted and ignored (and -seed N by sim trace). The last of "
+    "-distance/-Xbeam/-Ybeam "
     "(beam) and -close_distance/-Xclose/-Yclose/-ORGX/-ORGY/-twotheta (sample) or -pivot "
     "picks the pivot (CUSTOM convention only, as in the C)."
 )
@@ -79,7 +80,7 @@ def translate(argv: Iterable[str], options: Iterable[Opt]) -> list[str]:
         if not token.startswith("-") or _NUMBER.match(token) or token in ("-", "--help", "-h"):
             out.append(token)
             continue
-        if token in _DROPPED_WITH_VALUE:
+        if token in _DROPPED_WITH_VALUE and "--seed" not in arity:
             i += 1
             continue
         if token in _RENAMED:

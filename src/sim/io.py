@@ -6,6 +6,8 @@ index s·n_fast + f is pixel (s, f). matplotlib is imported only when a PNG is w
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +31,50 @@ def as_float32(image: torch.Tensor) -> NDArray[np.float32]:
     return image.detach().to("cpu", torch.float32).numpy()
 
 
+def write_bytes_atomic(path: Path, data: bytes, *, what: str) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync, then rename over it.
+
+    A failure leaves nothing behind: neither a half-written ``path`` nor the temporary file.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise SimError(f"cannot write {what}: {exc.strerror}", path=path) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o666 & ~_umask())
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise SimError(f"cannot write {what}: {exc.strerror}", path=path) from None
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, before any work, an output path that cannot be written."""
+    if path.is_dir():
+        raise SimError("is a directory", path=path, fix="give a file name")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise SimError("directory does not exist", path=path, fix="create it first")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise SimError("directory is not writable", path=path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise SimError("file is not writable", path=path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_float_image(path: Path, image: torch.Tensor) -> None:
     data = as_float32(image).astype("<f4", copy=False)
-    try:
-        path.write_bytes(data.tobytes(order="C"))
-    except OSError as exc:
-        raise SimError(f"cannot write float image: {exc.strerror}", path=path) from None
+    write_bytes_atomic(path, data.tobytes(order="C"), what="float image")
 
 
 def read_float_image(path: Path, shape: tuple[int, int]) -> NDArray[np.float32]:

@@ -180,6 +180,13 @@ PHYSICS: tuple[Opt, ...] = (
     ),
     _o("dispersion", "--dispersion", float, 0.0, "spectral dispersion Δλ/λ (%)"),
     _o("dispsteps", "--dispsteps", int | None, None, "wavelength steps"),
+    _o(
+        "sourcefile",
+        "--sourcefile",
+        Path | None,
+        None,
+        "sources, one a line: X Y Z (m) weight wavelength (m); replaces divergence/dispersion",
+    ),
     _o("dmin", "--dmin", float, 0.0, "skip samples beyond this resolution (Å)"),
     _o("water", "--water", float, 0.0, "water background thickness (µm)"),
     _o("phi_mode", "--phi-mode", str, "spec", "spec, or c-parity (the C's φ = 0 carry-over)"),

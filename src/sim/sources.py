@@ -16,6 +16,8 @@ from torch import Tensor
 from sim.config import BeamConfig
 from sim.geometry import axis_rotation, unit
 
+SOURCE_DISTANCE_M = 10.0  # the C's default source sits 10 m up-beam
+
 
 @dataclass(frozen=True, eq=False)
 class Sources:
@@ -67,7 +69,12 @@ def _ratio(x: float, span: float) -> float:
 
 
 def build_sources(cfg: BeamConfig, beam: Tensor, polar: Tensor, wavelength: Tensor) -> Sources:
-    """Sources in the C's order (h outer, v, then λ). beam, polar: [3]; wavelength: [] m."""
+    """Sources in the C's order (h outer, v, then λ). beam, polar: [3]; wavelength: [] m.
+
+    A ``-sourcefile`` replaces the divergence × dispersion grid: one source per row.
+    """
+    if cfg.source_file is not None:
+        return _from_file(cfg, beam, wavelength)
     hn, hrange, hstep = _fill_in(
         cfg.hdiv_steps, _mrad(cfg.hdiv_range_mrad), _mrad(cfg.hdiv_step_mrad)
     )
@@ -95,6 +102,25 @@ def build_sources(cfg: BeamConfig, beam: Tensor, polar: Tensor, wavelength: Tens
                 directions.append(-unit(position))
                 lambdas.append(wavelength * (1.0 + dstep * di - disp / 2.0))
     return Sources(incident=torch.stack(directions), wavelength=torch.stack(lambdas))
+
+
+def _from_file(cfg: BeamConfig, beam: Tensor, wavelength: Tensor) -> Sources:
+    assert cfg.source_file is not None
+    rows = cfg.source_file.rows
+    default = (-SOURCE_DISTANCE_M * beam).tolist()  # the default source's position
+    filled = [
+        [d if v is None else v for v, d in zip(r.position, default, strict=True)] for r in rows
+    ]
+    positions = torch.tensor(
+        filled,
+        dtype=beam.dtype,
+        device=beam.device,
+    )  # [Src, 3]
+    lambdas = [wavelength if row.wavelength_m is None else row.wavelength_m for row in rows]
+    return Sources(
+        incident=-unit(positions),
+        wavelength=torch.stack([torch.as_tensor(x).to(wavelength) for x in lambdas]),
+    )
 
 
 def _mrad(x: float | None) -> float | None:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from torch import Tensor
 
 from sim.errors import SimError
+from sim.memory import check_grid
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +89,7 @@ def read_hkl(path: Path, default_F: float) -> StructureFactors:
     hkl = np.array([r[:3] for r in rows], dtype=np.int64)  # [n, 3]
     mins = hkl.min(axis=0)
     shape = tuple(int(x) for x in hkl.max(axis=0) - mins + 1)
+    check_grid(math.prod(shape), f"the HKL index range {shape[0]}×{shape[1]}×{shape[2]}", path)
     grid = np.full(shape, default_F, dtype=np.float64)
     idx = hkl - mins
     grid[idx[:, 0], idx[:, 1], idx[:, 2]] = [r[3] for r in rows]

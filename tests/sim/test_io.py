@@ -31,3 +31,26 @@ def test_stats_and_png(tmp_path: Path) -> None:
     assert (stats.total, stats.maximum, stats.argmax) == (2.5, 2.5, (3, 4))
     io.write_png(tmp_path / "v.png", image)
     assert (tmp_path / "v.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "keep").write_text("x")  # a non-empty directory cannot be replaced by a file
+    with pytest.raises(SimError, match="taken: cannot write SMV image"):
+        io.write_bytes_atomic(target, b"data", what="SMV image")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+    assert (target / "keep").read_text() == "x"
+
+
+def test_atomic_write_replaces_and_honours_the_umask(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "out.img"
+    path.write_bytes(b"old")
+    io.write_bytes_atomic(path, b"new", what="SMV image")
+    assert path.read_bytes() == b"new"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.img"]
