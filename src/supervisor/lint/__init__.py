@@ -31,6 +31,8 @@ P201 pointer-missing-file         error   a ``path:line`` pointer names a missin
 P202 pointer-out-of-range         error   a pointer's lines run past the end of its file
 P203 pointer-outside-workspace    warning a pointer names an absolute or outside path
 P204 pointer-wrong-item           warning a ledger pointer lands in another item than named
+P205 pointer-ambiguous            warning a short pointer's path ends two or more files
+P206 pointer-short                off     a pointer names its file by a unique path suffix
 S301 symbol-missing               error   a done task's ``file::name`` is not in the file
 S302 selector-not-collected       error   a test selector does not collect (--collect-tests)
 S303 claimed-file-missing         error   a done task's ``file::name`` names a missing file
@@ -42,8 +44,9 @@ C404 duplicate-contract-id        error   a contract or falsification test ID re
 C405 contract-above-tests         warning a contract status is above its weakest test
 ==== ============================ ======= ==================================================
 
-L103 and L118 are fixable with ``--fix-safe`` (see :mod:`supervisor.lint.fix`). The library
-never prints or exits: :func:`lint` returns a :class:`LintReport`.
+L103, L118 and P206 (when enabled) are fixable with ``--fix-safe`` (see
+:mod:`supervisor.lint.fix`). The library never prints or exits: :func:`lint` returns a
+:class:`LintReport`.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from supervisor.lint.findings import CODES, ERROR, OFF, WARNING, Finding, apply_
 if TYPE_CHECKING:  # pragma: no cover
     from supervisor.lint.context import LintContext
     from supervisor.lint.fix import FixResult
-    from supervisor.model import Span
+    from supervisor.model import Anchor, Span
     from supervisor.workspace import Workspace
 
 __all__ = ["CODES", "Finding", "LintReport", "lint"]
@@ -112,23 +115,34 @@ def lint(
     *,
     fix_safe: bool = False,
     collect_tests: bool = False,
+    resolve: bool = True,
 ) -> LintReport:
     """Lint the workspace (or only ``paths``). With ``fix_safe``, first apply the mechanical
-    fixes through the locked atomic write path, then lint the result."""
+    fixes of the enabled fixable codes through the locked atomic write path, then lint the
+    result. ``resolve=False`` turns off short-pointer resolution (pointers must name their
+    file as written; for measuring what resolution changes)."""
     from supervisor.lint.context import LintContext
 
     overrides = dict(ws.config.lint.severity)
     fixed: tuple[FixResult, ...] = ()
     if fix_safe:
         from supervisor.lint.fix import apply_fixes
+        from supervisor.lint.pointer_checks import short_pointer_target
         from supervisor.workspace import Workspace as _Workspace
 
-        files = LintContext(ws).select(paths)
-        codes = [c for c in CODES.values() if c.fixable and overrides.get(c.code) != OFF]
-        fixed = apply_fixes(ws.root, files, (c.code for c in codes))
+        before = LintContext(ws, resolve=resolve)
+        files = before.select(paths)
+        codes = [
+            c for c in CODES.values() if c.fixable and overrides.get(c.code, c.severity) != OFF
+        ]
+
+        def rewrite(citing: str, a: Anchor, target: str) -> str | None:
+            return short_pointer_target(before, citing, a, target)
+
+        fixed = apply_fixes(ws.root, files, (c.code for c in codes), rewrite)
         if fixed:
             ws = _Workspace(ws.config)  # re-read what was rewritten
-    ctx = LintContext(ws)
+    ctx = LintContext(ws, resolve=resolve)
     files = ctx.select(paths)
     found = _run(ctx, files, collect_tests)
     return LintReport(

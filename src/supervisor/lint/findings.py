@@ -56,6 +56,8 @@ _TABLE = (
     ("P202", "pointer-out-of-range", ERROR, "a pointer's lines run past the end of its file"),
     ("P203", "pointer-outside-workspace", WARNING, "a pointer names an absolute or outside path"),
     ("P204", "pointer-wrong-item", WARNING, "a ledger pointer lands in another item than named"),
+    ("P205", "pointer-ambiguous", WARNING, "a short pointer's path ends two or more files"),
+    ("P206", "pointer-short", OFF, "a pointer names its file by a unique path suffix (opt-in)"),
     # selectors and symbols
     ("S301", "symbol-missing", ERROR, "a done task's `file::name` is not defined in the file"),
     ("S302", "selector-not-collected", ERROR, "a test selector does not collect (--collect-tests)"),
@@ -68,7 +70,7 @@ _TABLE = (
     ("C404", "duplicate-contract-id", ERROR, "a contract or falsification test ID repeats"),
     ("C405", "contract-above-tests", WARNING, "a contract status is above its weakest test"),
 )
-FIXABLE = frozenset({"L103", "L118"})
+FIXABLE = frozenset({"L103", "L118", "P206"})
 CODES: dict[str, Code] = {c: Code(c, n, s, d, c in FIXABLE) for c, n, s, d in _TABLE}
 
 

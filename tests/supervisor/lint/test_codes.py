@@ -305,6 +305,19 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
             ),
         ],
     ),
+    "P205": (
+        [
+            ("src/a/util.py", "", "x = 1\n"),
+            ("src/b/util.py", "", "y = 2\n"),
+            (B, "- src/pkg/mod.py#L2", "- util.py:1 — which one?\n- src/pkg/mod.py#L2"),
+        ],
+        [
+            (
+                "input.md:17: P205 `util.py:1`: util.py does not exist and 2 files end with "
+                "it: src/a/util.py, src/b/util.py — write the full path of the file meant"
+            ),
+        ],
+    ),
     "S301": (
         [(P, "`src/pkg/mod.py::Kernel::run`", "`src/pkg/mod.py::Kernel::stop`")],
         [
@@ -457,7 +470,9 @@ def test_clean_workspace_has_no_findings(clean_ws: Path, run_lint: Lint) -> None
 
 
 def test_every_code_has_a_case() -> None:
-    assert set(CASES) | {"S302"} == set(CODES)
+    # S302 needs --collect-tests (test_selector_collection); P206 is off by default
+    # (test_resolution.py enables it)
+    assert set(CASES) | {"S302", "P206"} == set(CODES)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
