@@ -351,9 +351,9 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
                 "not exist — map an existing test, or say the Do Now step writes it first"
             ),
             (
-                "input.md:5: S304 mapped test `checks/check_kernel.py::test_nope`: `test_nope` "
-                "is not in checks/check_kernel.py — map an existing test, or say the Do Now "
-                "step writes it first"
+                "input.md:5: S304 mapped test `checks/check_kernel.py::test_nope`: no function "
+                "or class `test_nope` at module level in checks/check_kernel.py — map an "
+                "existing test, or say the Do Now step writes it first"
             ),
         ],
     ),
