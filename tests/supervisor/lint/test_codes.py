@@ -81,8 +81,9 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
         [(L, A2, A2.replace("#2", "#1"))],
         [
             (
-                "docs/fix_plan.md:21: L106 [ALPHA-001] Attempt #1 is already at line 20 — "
-                "renumber this entry to the next free number (attempt numbers are unique)"
+                "docs/fix_plan.md:21: L106 [ALPHA-001] Attempt #1 is already at line 20 — if "
+                "both entries are this item's, give the later one the next free number (attempt "
+                "numbers are unique); if it is another item's, move it there"
             ),
         ],
     ),
@@ -242,6 +243,17 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
             (
                 "docs/fix_plan.md:33: L120 [BETA-002] depends on [NOPE-999], which is not in "
                 "the ledger — fix the ID or add the item"
+            ),
+        ],
+    ),
+    "L121": (
+        [(L, A2, "  * [2026-01-01] Attempt #2 — Result: ✅ [BETA-002] reference rebuilt.\n" + A2)],
+        [
+            (
+                "docs/fix_plan.md:21: L121 [ALPHA-001] Attempt #2 (lines 21-21) fits "
+                "[BETA-002]'s sequence, not this one: it names [BETA-002], which lacks #2 and "
+                "has #1 (line 36); dated 2026-01-01, in step with them — move lines 21-21 under "
+                "[BETA-002]'s Attempts History, after line 36 (its #1); keep the number"
             ),
         ],
     ),
