@@ -171,7 +171,11 @@ def _run(ctx: LintContext, files: list[tuple[str, str]], collect_tests: bool) ->
                 if ctx.exists(sel.split("::", 1)[0]):  # a missing file is C402's business
                     to_collect.append((sel, at(rel, n)))
             continue
-        found += pointer_checks.check_pointers(ctx, rel)
+        if kind == LEDGER:
+            past = pointer_checks.history_lines(ctx.ledger(rel))
+            found += pointer_checks.check_pointers(ctx, rel, past)
+        else:
+            found += pointer_checks.check_pointers(ctx, rel)
         if kind == LEDGER:
             found += ledger_checks.check_ledger(ctx, rel)
         elif kind == PLAN:

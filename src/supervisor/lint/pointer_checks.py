@@ -6,6 +6,9 @@ A path that does not exist as written resolves when exactly one workspace file e
 pointer itself is P206 (off unless enabled; ``--fix-safe`` writes the full path). Two or more
 such files: P205, listing them.
 
+In a ledger, the Attempts History entries other than each item's newest are not checked: they
+record what was true when written (see :func:`history_lines`).
+
 Skipped, because they cannot be workspace paths yet: placeholders (``$STAMP``, ``<STAMP>``,
 ``{a,b}`` brace lists, ``*`` globs, ``...`` / ``…`` ellipses) and URLs. Absolute paths
 (``/tmp/x.log:3``) and paths that climb out of the workspace are warnings (P203).
@@ -56,11 +59,33 @@ def _locate(
         yield a, _prefix(line, max(pos, 0))
 
 
-def check_pointers(ctx: LintContext, rel: str) -> Iterator[Finding]:
+def history_lines(ledger: Ledger) -> set[int]:
+    """Lines of the Attempts History entries that are not their item's newest (the last in
+    the file and the highest numbered): the record of past attempts, whose pointers were
+    right when written and drift as the code changes; rewriting them is not the fix."""
+    out: set[int] = set()
+    for item in ledger.items:
+        entries = list(item.attempts)
+        if len(entries) < 2:
+            continue
+        numbered = [a for a in entries if a.number is not None]
+        newest = {id(entries[-1])}
+        if numbered:
+            newest.add(id(max(numbered, key=lambda a: a.number_end or a.number or 0)))
+        for a in entries:
+            if id(a) not in newest:
+                out.update(range(a.span.start, a.span.end + 1))
+    return out
+
+
+def check_pointers(ctx: LintContext, rel: str, skip: set[int] | None = None) -> Iterator[Finding]:
+    """Pointers in ``rel``, except on the lines in ``skip`` (a ledger's past attempts)."""
     lines = ctx.lines(rel)
     ledger = _ledger_for_items(ctx, rel)
     for n, line in enumerate(lines, start=1):
         if _CANDIDATE.search(line) is None:  # cheap necessary condition for any pointer
+            continue
+        if skip and n in skip:
             continue
         yield from _line_pointers(ctx, rel, n, line, ledger)
 

@@ -303,3 +303,23 @@ def test_fix_safe_in_the_ledger_keeps_its_structure(
     report = run_lint(clean_ws, fix_safe=True)
     assert report.findings == ()
     assert old in (clean_ws / "docs/fix_plan.md").read_text(encoding="utf-8")
+
+
+def test_past_attempts_are_history_the_newest_is_checked(
+    clean_ws: Path, mutate: Mutate, run_lint: Lint
+) -> None:
+    """Pointers in a ledger's older Attempts History entries record what was true when they
+    were written (lines drift as code changes); only each item's newest entry is checked."""
+    a1 = "  * [2026-01-02] Attempt #1 — Result: ✅ success (Phase A)."
+    a2 = "  * [2026-01-03] Attempt #2 — Result: ⚠️ partial. Divergence near `src/pkg/mod.py:3`."
+    mutate(
+        clean_ws,
+        [
+            ("docs/fix_plan.md", a1, a1 + " See src/pkg/mod.py:40 and src/pkg/old.py:2."),
+            ("docs/fix_plan.md", a2, a2 + " And src/pkg/mod.py:41 too."),
+        ],
+    )
+    assert _render(run_lint(clean_ws)) == [
+        "docs/fix_plan.md:21: P202 `src/pkg/mod.py:41` starts past the end: src/pkg/mod.py has "
+        "7 lines — point at lines within 1-7 (re-run `supervisor next` to recompute pointers)"
+    ]
