@@ -13,7 +13,7 @@ L103 index-status-mismatch        error   an Index row's Status disagrees with i
 L104 unknown-status               error   a status word outside the configured ``statuses``
 L105 unknown-priority             warning a priority outside the configured ``priorities``
 L106 attempt-duplicate            error   an attempt number is used twice within one item
-L107 attempt-gap                  warning attempt numbers skip within one item
+L107 attempt-gap                  off     attempt numbers skip within one item
 L108 attempt-order                warning attempt numbers go backwards within one item
 L109 attempt-missing              error   Next Actions cite an attempt the item does not have
 L110 plan-missing                 error   a Plan Reference names a file that does not exist
@@ -44,6 +44,10 @@ C403 unknown-contract-status      error   a contract status is not on the ladder
 C404 duplicate-contract-id        error   a contract or falsification test ID repeats
 C405 contract-above-tests         warning a contract status is above its weakest test
 ==== ============================ ======= ==================================================
+
+L107 and P206 are off unless enabled under ``lint.severity``: a gap in attempt numbers is
+usually pruned or skipped history that no edit of the ledger fixes (renumbering would break
+every citation of the record), and a resolved short pointer is not wrong.
 
 L103, L118 and P206 (when enabled) are fixable with ``--fix-safe`` (see
 :mod:`supervisor.lint.fix`). The library never prints or exits: :func:`lint` returns a

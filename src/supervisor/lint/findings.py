@@ -37,7 +37,7 @@ _TABLE = (
     ("L104", "unknown-status", ERROR, "a status word outside the configured `statuses`"),
     ("L105", "unknown-priority", WARNING, "a priority outside the configured `priorities`"),
     ("L106", "attempt-duplicate", ERROR, "an attempt number is used twice within one item"),
-    ("L107", "attempt-gap", WARNING, "attempt numbers skip within one item"),
+    ("L107", "attempt-gap", OFF, "attempt numbers skip within one item (opt-in)"),
     ("L108", "attempt-order", WARNING, "attempt numbers go backwards within one item"),
     ("L109", "attempt-missing", ERROR, "Next Actions cite an attempt the item does not have"),
     ("L110", "plan-missing", ERROR, "a Plan Reference names a file that does not exist"),

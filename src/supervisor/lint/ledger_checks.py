@@ -171,7 +171,8 @@ def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator
             "L107",
             at(after.span.path, after.span.start),
             f"[{item.id}] attempt numbers skip {missing} before Attempt #{hi + 1}",
-            "number attempts consecutively (supervisor record-attempt does)",
+            "record the missing attempts if they happened; never renumber recorded ones "
+            "(supervisor record-attempt numbers new attempts consecutively)",
         )
 
 

@@ -92,7 +92,8 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
         [
             (
                 "docs/fix_plan.md:21: L107 [ALPHA-001] attempt numbers skip #2–#3 before "
-                "Attempt #4 — number attempts consecutively (supervisor record-attempt does)"
+                "Attempt #4 — record the missing attempts if they happened; never renumber "
+                "recorded ones (supervisor record-attempt numbers new attempts consecutively)"
             ),
         ],
     ),
@@ -492,8 +493,16 @@ def test_code_triggered(code: str, clean_ws: Path, mutate: Mutate, run_lint: Lin
     edits, expected = CASES[code]
     mutate(clean_ws, edits)
     report = run_lint(clean_ws)
+    severity = CODES[code].severity
+    if severity == "off":  # opt-in codes: silent by default, reported once enabled
+        assert [f for f in report.findings if f.code == code] == []
+        mutate(
+            clean_ws, [("supervisor.yaml", "lint:\n", f"lint:\n  severity:\n    {code}: warning\n")]
+        )
+        report = run_lint(clean_ws)
+        severity = "warning"
     assert [f.render() for f in report.findings if f.code == code] == expected
-    assert {f.severity for f in report.findings if f.code == code} == {CODES[code].severity}
+    assert {f.severity for f in report.findings if f.code == code} == {severity}
 
 
 def test_selector_collection(clean_ws: Path, mutate: Mutate, run_lint: Lint) -> None:
