@@ -14,7 +14,7 @@ L104 unknown-status               error   a status word outside the configured `
 L105 unknown-priority             warning a priority outside the configured ``priorities``
 L106 attempt-duplicate            error   an attempt number is used twice within one item
 L107 attempt-gap                  off     attempt numbers skip within one item
-L108 attempt-order                warning attempt numbers go backwards within one item
+L108 attempt-order                warning an attempt is filed after later ones (number and date)
 L109 attempt-missing              error   Next Actions cite an attempt the item does not have
 L110 plan-missing                 error   a Plan Reference names a file that does not exist
 L111 done-with-open-tasks         error   an item is done but its plan has unfinished tasks

@@ -38,7 +38,7 @@ _TABLE = (
     ("L105", "unknown-priority", WARNING, "a priority outside the configured `priorities`"),
     ("L106", "attempt-duplicate", ERROR, "an attempt number is used twice within one item"),
     ("L107", "attempt-gap", OFF, "attempt numbers skip within one item (opt-in)"),
-    ("L108", "attempt-order", WARNING, "attempt numbers go backwards within one item"),
+    ("L108", "attempt-order", WARNING, "an attempt is filed after later ones (number and date)"),
     ("L109", "attempt-missing", ERROR, "Next Actions cite an attempt the item does not have"),
     ("L110", "plan-missing", ERROR, "a Plan Reference names a file that does not exist"),
     ("L111", "done-with-open-tasks", ERROR, "an item is done but its plan has unfinished tasks"),

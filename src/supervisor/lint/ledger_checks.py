@@ -17,6 +17,7 @@ from supervisor.lint.plan_checks import plan_progress, table_space
 from supervisor.model import Attempt, Field, Item, Ledger, Span
 from supervisor.parse.fields import BRACKET_ID_RE, first_word, ids_in, normalize_id, paths_in, plain
 
+_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _CITE = re.compile(
     r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d+)(?:\s*(?:[–—-]|to)\s*#?\s*(\d+))?"
 )
@@ -130,9 +131,11 @@ def _status_word(cfg: Config, ident: str, value: str, where: Span) -> Iterator[F
 
 def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator[Finding]:
     """Numbering within one item (L106-L108), after setting aside the entries that belong to
-    another item (L121: moving them is the fix, and they do not count against this one)."""
+    another item (L121: moving them is the fix, and they do not count against this one).
+    A lower number dated later than the entry before it is in its place in time: its number
+    is what is off, and renumbering is not a fix, so it is not L108."""
     seen: dict[int, int] = {}
-    prev: tuple[int, int] | None = None  # (number, line)
+    prev: tuple[int, int, str | None] | None = None  # (number, line, day)
     kept: list[Attempt] = []
     for a in item.attempts:
         if a.number is None:
@@ -153,14 +156,16 @@ def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator
             )
         else:
             seen[a.number] = line
-        if prev is not None and a.number < prev[0]:
+        day = _day(a.date)
+        later = day is not None and prev is not None and prev[2] is not None and day > prev[2]
+        if prev is not None and a.number < prev[0] and not later:
             yield finding(
                 "L108",
                 at(a.span.path, line),
                 f"[{item.id}] Attempt #{a.number} comes after #{prev[0]} (line {prev[1]})",
                 "keep Attempts History in increasing order; record new attempts at the end",
             )
-        prev = (a.number_end or a.number, line)
+        prev = (a.number_end or a.number, line, day)
     covered = _covered(kept)
     if not covered:
         return
@@ -174,6 +179,12 @@ def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator
             "record the missing attempts if they happened; never renumber recorded ones "
             "(supervisor record-attempt numbers new attempts consecutively)",
         )
+
+
+def _day(date: str | None) -> str | None:
+    """The ``YYYY-MM-DD`` an entry's date starts with, if any."""
+    m = _DAY.match(date.strip()) if date else None
+    return m.group(1) if m else None
 
 
 def _covered(attempts: Iterable[Attempt]) -> set[int]:

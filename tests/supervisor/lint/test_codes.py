@@ -98,7 +98,7 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
         ],
     ),
     "L108": (
-        [(L, A1, A1.replace("#1", "#3"))],
+        [(L, A1, A1.replace("#1", "#3").replace("2026-01-02", "2026-01-04"))],
         [
             (
                 "docs/fix_plan.md:21: L108 [ALPHA-001] Attempt #2 comes after #3 (line 20) — "
