@@ -5,7 +5,9 @@ as written resolves when exactly one listed file ends with that path (``/`` boun
 when it exists beside the file that cites it. The list is git's (tracked files plus
 untracked ones that are not ignored) when the workspace is in a repository, else a walk that
 honours ``.gitignore`` / ``.ignore`` files and skips virtual environments and caches. It is
-built once per lint run, and only when some pointer needs it.
+built once per lint run, and only when some pointer needs it. A missing path under an ignored
+directory (local evidence bundles, benchmark output) is not reported: its absence from this
+checkout says nothing about the pointer.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Found(StrEnum):
     RESOLVED = "resolved"  # one file ends with the path (or sits beside the citing file)
     AMBIGUOUS = "ambiguous"  # two or more files end with the path
     MISSING = "missing"  # no file ends with the path
+    IGNORED = "ignored"  # missing, but under an ignored path (local artifacts): not checkable
     DIRECTORY = "directory"  # the path is a directory
 
 
@@ -179,7 +182,35 @@ class FileIndex:
     root: Path
     _by_name: dict[str, list[str]] | None = field(default=None, repr=False)
     _by_lower: dict[str, list[str]] | None = field(default=None, repr=False)
+    _rules: dict[str, list[_Rule]] = field(default_factory=dict, repr=False)
     source: str = ""  # "git" or "walk", once built
+
+    def _rules_in(self, rel_dir: str) -> list[_Rule]:
+        if rel_dir not in self._rules:
+            here = self.root / rel_dir if rel_dir else self.root
+            rules: list[_Rule] = []
+            names = [*_IGNORE_FILES, ".git/info/exclude"] if not rel_dir else _IGNORE_FILES
+            for name in names:
+                path = here / name
+                if path.is_file():
+                    rules += parse_ignore(path.read_text(encoding="utf-8", errors="replace"))
+            self._rules[rel_dir] = rules
+        return self._rules[rel_dir]
+
+    def ignored(self, rel: str) -> bool:
+        """Whether ``rel`` (which need not exist) is under an ignored path, by the ignore
+        files of the workspace and of its directories that exist."""
+        parts = rel.split("/")
+        layers: list[tuple[str, list[_Rule]]] = []
+        for k in range(len(parts)):
+            base = "/".join(parts[:k])
+            rules = self._rules_in(base) if not k or (self.root / base).is_dir() else []
+            if rules:
+                layers.append((base, rules))
+            sub = "/".join(parts[: k + 1])
+            if _ignored(layers, sub, k < len(parts) - 1):
+                return True
+        return False
 
     def _build(self) -> dict[str, list[str]]:
         if self._by_name is None:
@@ -232,4 +263,6 @@ def resolve(root: Path, index: FileIndex, citing: str, target: str) -> Resolutio
     if hits:
         return Resolution(Found.AMBIGUOUS, target, tuple(sorted(hits)))
     near = [p for p in index.ending_with_any_case(target) if (root / p).is_file()]
+    if not near and index.ignored(target):
+        return Resolution(Found.IGNORED, target)
     return Resolution(Found.MISSING, target, tuple(near))

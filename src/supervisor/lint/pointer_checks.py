@@ -152,6 +152,8 @@ def short_pointer_target(ctx: LintContext, citing: str, a: Anchor, target: str) 
 
 def _resolve(ctx: LintContext, a: Anchor, target: str, ledger: Ledger | None) -> Iterator[Finding]:
     res = ctx.resolve(a.span.path, target)
+    if res.found is Found.IGNORED:
+        return
     if res.found is Found.DIRECTORY or res.found is Found.MISSING:
         what = "is a directory" if res.found is Found.DIRECTORY else "does not exist"
         fix = "fix the path, or drop the pointer until the file exists"

@@ -323,3 +323,29 @@ def test_past_attempts_are_history_the_newest_is_checked(
         "docs/fix_plan.md:21: P202 `src/pkg/mod.py:41` starts past the end: src/pkg/mod.py has "
         "7 lines — point at lines within 1-7 (re-run `supervisor next` to recompute pointers)"
     ]
+
+
+def test_missing_file_under_an_ignored_path_is_not_reported(
+    clean_ws: Path, mutate: Mutate, run_lint: Lint
+) -> None:
+    """Local artifacts (ignored evidence bundles, benchmark output) are absent from other
+    checkouts by design: a pointer into them cannot be checked there."""
+    mutate(
+        clean_ws,
+        [
+            (".gitignore", "", "reports/benchmarks/\n*.tmp.log\n"),
+            ("reports/notes/.ignore", "", "scratch.md\n"),
+            (
+                B,
+                POINTER_LINE,
+                "- reports/benchmarks/2025/run.txt:3, out/a.tmp.log:2, "
+                "reports/notes/scratch.md:1 and reports/other/run.txt:3",
+            ),
+        ],
+    )
+    assert _render(run_lint(clean_ws)) == [
+        "input.md:17: P201 `reports/other/run.txt:3`: reports/other/run.txt does not exist — "
+        "fix the path, or drop the pointer until the file exists"
+    ]
+    _repo(clean_ws)  # the same in a git repository
+    assert [f.code for f in run_lint(clean_ws).findings] == ["P201"]
