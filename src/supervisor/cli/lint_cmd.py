@@ -11,9 +11,9 @@ from supervisor.cli._common import dumps, emit, emit_json, start_dir, warn
 HELP = """Check the ledger, plans, brief and contracts against the workspace: pointers resolve,
 statuses agree, attempt numbers are unique, claimed functions and tests exist, contract
 statuses do not outrun their evidence. Each finding prints as `path:line: CODE message —
-fix`; exit 1 when there are errors (warnings alone exit 0). PATHS restricts the check to
-those files (directories expand to their .md/.yaml files). Severities: `lint.severity` in
-supervisor.yaml (error, warning or off per code).
+fix` (or --format json/github/sarif); exit 1 when there are errors (warnings alone exit
+0). PATHS restricts the check to those files (directories expand to their .md/.yaml
+files). Severities: `lint.severity` in supervisor.yaml (error, warning or off per code).
 
 Codes (default severity):
 
@@ -44,8 +44,9 @@ def lint_command(
     fix_safe: bool = typer.Option(
         False,
         "--fix-safe",
-        help="First apply mechanical fixes (L103 Index status, L118 table whitespace) through "
-        "the locked atomic write path; print the diff.",
+        help="First apply mechanical fixes (L103 Index status, L118 table whitespace, and P206 "
+        "short pointer -> full path when P206 is enabled) through the locked atomic write "
+        "path; print the diff.",
     ),
     collect_tests: bool = typer.Option(
         False,
