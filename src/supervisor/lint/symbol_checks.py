@@ -133,13 +133,21 @@ def selectors_in(text: str, span: Span) -> list[Selector]:
 
 def judge(ctx: LintContext, sel: Selector) -> tuple[str, str] | None:
     """``("file", path)`` when the file is missing, ``("name", name)`` when a name is not
-    defined in it, else None."""
+    defined in it, else None. A path that is not there as written resolves like a pointer's
+    (one file ending with it); an ambiguous or ignored one is not judged."""
     target = ctx.normalize(sel.path)
     if target is None:
         return None
     defs = definitions(ctx, target)
     if defs is None:
-        return "file", target
+        res = ctx.resolve(sel.span.path, target)  # a short path naming one file
+        if res.found is Found.IGNORED or res.found is Found.AMBIGUOUS:
+            return None  # cannot be checked here (P205 covers ambiguous pointers)
+        if res.found is not Found.RESOLVED:
+            return "file", target
+        defs = definitions(ctx, res.path)
+        if defs is None:
+            return "file", target
     for k in range(len(sel.names)):
         qual = ".".join(sel.names[: k + 1])
         if not defines(defs, qual):

@@ -349,3 +349,16 @@ def test_missing_file_under_an_ignored_path_is_not_reported(
     ]
     _repo(clean_ws)  # the same in a git repository
     assert [f.code for f in run_lint(clean_ws).findings] == ["P201"]
+
+
+def test_claimed_symbols_in_short_paths_resolve(
+    clean_ws: Path, mutate: Mutate, run_lint: Lint
+) -> None:
+    plan = "plans/active/alpha/plan.md"
+    mutate(clean_ws, [(plan, "`src/pkg/mod.py::Kernel::run`", "`mod.py::Kernel::run`")])
+    assert run_lint(clean_ws).findings == ()
+    mutate(clean_ws, [(plan, "`mod.py::Kernel::run`", "`mod.py::Kernel::stop`")])
+    assert _render(run_lint(clean_ws)) == [
+        "plans/active/alpha/plan.md:12: S301 task A1 is done but `Kernel::stop` is not defined "
+        "in mod.py — define it, fix the name, or reopen A1"
+    ]
