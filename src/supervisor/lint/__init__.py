@@ -176,7 +176,7 @@ def _run(ctx: LintContext, files: list[tuple[str, str]], collect_tests: bool) ->
                     to_collect.append((sel, at(rel, n)))
             continue
         if kind == LEDGER:
-            past = pointer_checks.history_lines(ctx.ledger(rel))
+            past = pointer_checks.history_lines(ctx.ledger(rel), ctx.config.statuses)
             found += pointer_checks.check_pointers(ctx, rel, past)
         else:
             found += pointer_checks.check_pointers(ctx, rel)

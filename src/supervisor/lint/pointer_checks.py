@@ -6,8 +6,8 @@ A path that does not exist as written resolves when exactly one workspace file e
 pointer itself is P206 (off unless enabled; ``--fix-safe`` writes the full path). Two or more
 such files: P205, listing them.
 
-In a ledger, the Attempts History entries other than each item's newest are not checked: they
-record what was true when written (see :func:`history_lines`).
+In a ledger, done items and the Attempts History entries other than each item's newest are
+not checked: they record what was true when written (see :func:`history_lines`).
 
 Skipped, because they cannot be workspace paths yet: placeholders (``$STAMP``, ``<STAMP>``,
 ``{a,b}`` brace lists, ``*`` globs, ``...`` / ``…`` ellipses) and URLs. Absolute paths
@@ -20,11 +20,12 @@ import posixpath
 import re
 from collections.abc import Iterator, Sequence
 
+from supervisor.config import Statuses
 from supervisor.lint.context import LintContext
 from supervisor.lint.files import Found
 from supervisor.lint.findings import Finding, at, finding
 from supervisor.model import Anchor, Item, Ledger
-from supervisor.parse.fields import BRACKET_ID_RE, ids_in, normalize_id
+from supervisor.parse.fields import BRACKET_ID_RE, first_word, ids_in, normalize_id
 from supervisor.parse.pointers import find_anchors
 
 _CANDIDATE = re.compile(r"\.[A-Za-z0-9]{1,8}(?::\d|#L\d)")
@@ -59,19 +60,24 @@ def _locate(
         yield a, _prefix(line, max(pos, 0))
 
 
-def history_lines(ledger: Ledger) -> set[int]:
-    """Lines of the Attempts History entries that are not their item's newest (the last in
-    the file and the highest numbered): the record of past attempts, whose pointers were
-    right when written and drift as the code changes; rewriting them is not the fix."""
+def history_lines(ledger: Ledger, statuses: Statuses) -> set[int]:
+    """Lines that record the past: the whole section of an item whose status is done, and
+    the Attempts History entries that are not their item's newest (the last in the file
+    and the highest numbered). Their pointers were right when written and drift as the code
+    changes; rewriting the record is not the fix."""
     out: set[int] = set()
     for item in ledger.items:
+        status = item.value("Status")
+        if status is not None and statuses.kind(first_word(status)) == "done":
+            out.update(range(item.span.start, item.span.end + 1))
+            continue
         entries = list(item.attempts)
         if len(entries) < 2:
             continue
         numbered = [a for a in entries if a.number is not None]
         newest = {id(entries[-1])}
         if numbered:
-            newest.add(id(max(numbered, key=lambda a: a.number_end or a.number or 0)))
+            newest.add(id(max(numbered, key=lambda a: (a.number_end or a.number or 0))))
         for a in entries:
             if id(a) not in newest:
                 out.update(range(a.span.start, a.span.end + 1))

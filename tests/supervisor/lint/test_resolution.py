@@ -362,3 +362,18 @@ def test_claimed_symbols_in_short_paths_resolve(
         "plans/active/alpha/plan.md:12: S301 task A1 is done but `Kernel::stop` is not defined "
         "in mod.py — define it, fix the name, or reopen A1"
     ]
+
+
+def test_done_items_are_history(clean_ws: Path, mutate: Mutate, run_lint: Lint) -> None:
+    mutate(
+        clean_ws, [("docs/fix_plan.md", "- Depends on: [ALPHA-001]", "- Notes: src/pkg/gone.py:3")]
+    )
+    assert run_lint(clean_ws).findings == ()  # [BETA-002] is done
+    mutate(
+        clean_ws,
+        [
+            ("docs/fix_plan.md", "- Status: done", "- Status: in_progress"),
+            ("docs/fix_plan.md", "| High | done |", "| High | in_progress |"),
+        ],
+    )
+    assert [(f.code, f.line) for f in run_lint(clean_ws).findings] == [("P201", 33)]
