@@ -27,7 +27,7 @@ L117 index-row-absent             warning a section has no Index row
 L118 table-trailing-space         warning trailing whitespace after a table row
 L119 duplicate-task               error   a task ID appears twice in one plan
 L120 unknown-dependency           warning ``Depends on`` names an item not in the ledger
-L121 attempt-misfiled             warning an attempt fits another item's sequence: move it
+L126 attempt-misfiled             warning an attempt fits another item's sequence: move it
 P201 pointer-missing-file         error   a ``path:line`` pointer names a missing file
 P202 pointer-out-of-range         error   a pointer's lines run past the end of its file
 P203 pointer-outside-workspace    warning a pointer names an absolute or outside path

@@ -51,7 +51,7 @@ _TABLE = (
     ("L118", "table-trailing-space", WARNING, "trailing whitespace after a table row"),
     ("L119", "duplicate-task", ERROR, "a task ID appears twice in one plan"),
     ("L120", "unknown-dependency", WARNING, "`Depends on` names an item not in the ledger"),
-    ("L121", "attempt-misfiled", WARNING, "an attempt fits another item's sequence: move it"),
+    ("L126", "attempt-misfiled", WARNING, "an attempt fits another item's sequence: move it"),
     # pointers
     ("P201", "pointer-missing-file", ERROR, "a `path:line` pointer names a missing file"),
     ("P202", "pointer-out-of-range", ERROR, "a pointer's lines run past the end of its file"),

@@ -131,7 +131,7 @@ def _status_word(cfg: Config, ident: str, value: str, where: Span) -> Iterator[F
 
 def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator[Finding]:
     """Numbering within one item (L106-L108), after setting aside the entries that belong to
-    another item (L121: moving them is the fix, and they do not count against this one).
+    another item (L126: moving them is the fix, and they do not count against this one).
     A lower number dated later than the entry before it is in its place in time: its number
     is what is off, and renumbering is not a fix, so it is not L108."""
     seen: dict[int, int] = {}
@@ -143,7 +143,7 @@ def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator
         line = a.span.start
         moved = misfiled.get((item.id, line))
         if moved is not None:
-            yield finding("L121", at(a.span.path, line, a.span.end), moved.message(), moved.fix())
+            yield finding("L126", at(a.span.path, line, a.span.end), moved.message(), moved.fix())
             continue
         kept.append(a)
         if a.number in seen:

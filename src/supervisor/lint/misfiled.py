@@ -1,4 +1,4 @@
-"""Attempts filed under the wrong item (L121): an entry whose number breaks its own item's
+"""Attempts filed under the wrong item (L126): an entry whose number breaks its own item's
 sequence (a duplicate, the far side of a gap, a step backwards) but whose number, date and
 text fit another item's sequence. The fix is to move the entry, never to renumber it: its
 number is part of the record (briefs and commits cite it).

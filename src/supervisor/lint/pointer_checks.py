@@ -77,7 +77,7 @@ def history_lines(ledger: Ledger, statuses: Statuses) -> set[int]:
         numbered = [a for a in entries if a.number is not None]
         newest = {id(entries[-1])}
         if numbered:
-            newest.add(id(max(numbered, key=lambda a: (a.number_end or a.number or 0))))
+            newest.add(id(max(numbered, key=lambda a: a.number_end or a.number or 0)))
         for a in entries:
             if id(a) not in newest:
                 out.update(range(a.span.start, a.span.end + 1))

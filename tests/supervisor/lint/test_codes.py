@@ -247,11 +247,11 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
             ),
         ],
     ),
-    "L121": (
+    "L126": (
         [(L, A2, "  * [2026-01-01] Attempt #2 — Result: ✅ [BETA-002] reference rebuilt.\n" + A2)],
         [
             (
-                "docs/fix_plan.md:21: L121 [ALPHA-001] Attempt #2 (lines 21-21) fits "
+                "docs/fix_plan.md:21: L126 [ALPHA-001] Attempt #2 (lines 21-21) fits "
                 "[BETA-002]'s sequence, not this one: it names [BETA-002], which lacks #2 and "
                 "has #1 (line 36); dated 2026-01-01, in step with them — move lines 21-21 under "
                 "[BETA-002]'s Attempts History, after line 36 (its #1); keep the number"

@@ -1,4 +1,4 @@
-"""L121: an attempt that breaks its item's numbering but fits another item's sequence on
+"""L126: an attempt that breaks its item's numbering but fits another item's sequence on
 number, date and text is reported as misfiled, with a move (by item and line) as the fix,
 never a renumbering; it then no longer counts as a duplicate, gap or step backwards."""
 
@@ -27,8 +27,8 @@ def _codes(report: LintReport) -> list[tuple[str, int]]:
 def test_misfiled_entry_is_set_aside(clean_ws: Path, mutate: Mutate, run_lint: Lint) -> None:
     entry = "  * [2026-01-01] Attempt #2 — Result: ✅ [BETA-002] reference rebuilt.\n"
     mutate(clean_ws, [(L, A2, entry + A2)])
-    # without L121 the original #2 below it would be L106 (a second #2)
-    assert _codes(run_lint(clean_ws)) == [("L121", 21)]
+    # without L126 the original #2 below it would be L106 (a second #2)
+    assert _codes(run_lint(clean_ws)) == [("L126", 21)]
 
 
 @pytest.mark.parametrize(
@@ -63,8 +63,8 @@ def test_range_entries_are_never_moved(clean_ws: Path, mutate: Mutate, run_lint:
 def test_corpus_entry_filed_under_the_wrong_item(corpus_ws: MakeWs, run_lint: Lint) -> None:
     """A peak-matching attempt recorded under the CLI-flags item: moved, not renumbered."""
     report = run_lint(corpus_ws("4790fa13"), L)
-    assert [f.render() for f in report.findings if f.code == "L121"] == [
-        "docs/fix_plan.md:2087: L121 [CLI-FLAGS-003] Attempt #3 (lines 2087-2092) fits "
+    assert [f.render() for f in report.findings if f.code == "L126"] == [
+        "docs/fix_plan.md:2087: L126 [CLI-FLAGS-003] Attempt #3 (lines 2087-2092) fits "
         "[AT-PARALLEL-012]'s sequence, not this one: it names [AT-PARALLEL-012], which lacks "
         "#3 and has #16 (line 2629); dated 2025-09-30, in step with them — move lines "
         "2087-2092 under [AT-PARALLEL-012]'s Attempts History, before line 2629 (its #16); "
