@@ -123,16 +123,24 @@ def test_case_mismatch_is_missing_with_a_suggestion(
 def test_pointer_beside_the_citing_file_resolves(
     clean_ws: Path, mutate: Mutate, run_lint: Lint
 ) -> None:
-    # two notes.md: the one beside the citing plan wins, with no ambiguity
+    # two notes.md: the one beside the citing ledger wins, with no ambiguity
     mutate(
         clean_ws,
         [
-            ("plans/active/alpha/notes.md", "", "one\ntwo\n"),
-            ("plans/active/beta/notes.md", "", "one\n"),
-            ("plans/active/alpha/plan.md", "", "\nSee notes.md:2.\n"),
+            ("docs/notes.md", "", "one\ntwo\n"),
+            ("src/notes.md", "", "one\n"),
+            (
+                "docs/fix_plan.md",
+                "- Exit Criteria: parity to 1e-12.",
+                "- Exit Criteria: notes.md:2",
+            ),
         ],
     )
     assert run_lint(clean_ws).findings == ()
+    mutate(clean_ws, [("docs/fix_plan.md", "notes.md:2", "notes.md:3")])
+    assert [f.message for f in run_lint(clean_ws).findings] == [
+        "`notes.md:3` starts past the end: docs/notes.md (resolved from notes.md) has 2 lines"
+    ]
 
 
 def test_git_list_ignores_ignored_files(clean_ws: Path, mutate: Mutate, run_lint: Lint) -> None:
