@@ -39,6 +39,26 @@ def open_repo(path: Path) -> Repo | None:
         return None
 
 
+def listed_files(root: Path) -> list[str] | None:
+    """Files under ``root`` that git tracks or would add (untracked, not ignored), relative
+    to ``root``, sorted; None when ``root`` is not inside a repository."""
+    repo = open_repo(root)
+    if repo is None or repo.working_tree_dir is None:
+        return None
+    try:
+        top = Path(repo.working_tree_dir).resolve()
+        prefix = root.resolve().relative_to(top).as_posix()
+        out = repo.git.ls_files(
+            "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--",
+            "." if prefix == "." else prefix, strip_newline_in_stdout=False,
+        )  # fmt: skip
+    except Exception:
+        return None
+    lead = "" if prefix == "." else prefix + "/"
+    names = {p[len(lead) :] for p in out.split("\0") if p and p.startswith(lead)}
+    return sorted(names)
+
+
 def repo_state(path: Path) -> RepoState | None:
     """SHA, branch and dirty flag of the repository containing ``path`` (None outside one)."""
     repo = open_repo(path)

@@ -13,8 +13,8 @@ L103 index-status-mismatch        error   an Index row's Status disagrees with i
 L104 unknown-status               error   a status word outside the configured ``statuses``
 L105 unknown-priority             warning a priority outside the configured ``priorities``
 L106 attempt-duplicate            error   an attempt number is used twice within one item
-L107 attempt-gap                  warning attempt numbers skip within one item
-L108 attempt-order                warning attempt numbers go backwards within one item
+L107 attempt-gap                  off     attempt numbers skip within one item
+L108 attempt-order                warning an attempt is filed after later ones (number and date)
 L109 attempt-missing              error   Next Actions cite an attempt the item does not have
 L110 plan-missing                 error   a Plan Reference names a file that does not exist
 L111 done-with-open-tasks         error   an item is done but its plan has unfinished tasks
@@ -32,10 +32,13 @@ L122 dependency-unreadable        error   ``Depends on`` names no item ID the pa
 L123 checklist-no-state           error   a task table has an ID column but no State column
 L124 checkbox-no-id               error   a plan's checkbox task has no task ID
 L125 plan-no-tasks                warning a plan has no task the parser can read
+L126 attempt-misfiled             warning an attempt fits another item's sequence: move it
 P201 pointer-missing-file         error   a ``path:line`` pointer names a missing file
 P202 pointer-out-of-range         error   a pointer's lines run past the end of its file
 P203 pointer-outside-workspace    warning a pointer names an absolute or outside path
 P204 pointer-wrong-item           warning a ledger pointer lands in another item than named
+P205 pointer-ambiguous            warning a short pointer's path ends two or more files
+P206 pointer-short                off     a pointer names its file by a unique path suffix
 S301 symbol-missing               error   a done task's ``file::name`` is not in the file
 S302 selector-not-collected       error   a test selector does not collect (--collect-tests)
 S303 claimed-file-missing         error   a done task's ``file::name`` names a missing file
@@ -47,8 +50,13 @@ C404 duplicate-contract-id        error   a contract or falsification test ID re
 C405 contract-above-tests         warning a contract status is above its weakest test
 ==== ============================ ======= ==================================================
 
-L103 and L118 are fixable with ``--fix-safe`` (see :mod:`supervisor.lint.fix`). The library
-never prints or exits: :func:`lint` returns a :class:`LintReport`.
+L107 and P206 are off unless enabled under ``lint.severity``: a gap in attempt numbers is
+usually pruned or skipped history that no edit of the ledger fixes (renumbering would break
+every citation of the record), and a resolved short pointer is not wrong.
+
+L103, L118 and P206 (when enabled) are fixable with ``--fix-safe`` (see
+:mod:`supervisor.lint.fix`). The library never prints or exits: :func:`lint` returns a
+:class:`LintReport`.
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ from supervisor.lint.findings import CODES, ERROR, OFF, WARNING, Finding, apply_
 if TYPE_CHECKING:  # pragma: no cover
     from supervisor.lint.context import LintContext
     from supervisor.lint.fix import FixResult
-    from supervisor.model import Span
+    from supervisor.model import Anchor, Span
     from supervisor.workspace import Workspace
 
 __all__ = ["CODES", "Finding", "LintReport", "lint"]
@@ -117,9 +125,12 @@ def lint(
     *,
     fix_safe: bool = False,
     collect_tests: bool = False,
+    resolve: bool = True,
 ) -> LintReport:
     """Lint the workspace (or only ``paths``). With ``fix_safe``, first apply the mechanical
-    fixes through the locked atomic write path, then lint the result."""
+    fixes of the enabled fixable codes through the locked atomic write path, then lint the
+    result. ``resolve=False`` turns off short-pointer resolution (pointers must name their
+    file as written; for measuring what resolution changes)."""
     from supervisor.lint.context import LintContext
 
     if not paths and not ws.exists(ws.ledger_path):
@@ -135,14 +146,22 @@ def lint(
     fixed: tuple[FixResult, ...] = ()
     if fix_safe:
         from supervisor.lint.fix import apply_fixes
+        from supervisor.lint.pointer_checks import short_pointer_target
         from supervisor.workspace import Workspace as _Workspace
 
-        files = LintContext(ws).select(paths)
-        codes = [c for c in CODES.values() if c.fixable and overrides.get(c.code) != OFF]
-        fixed = apply_fixes(ws.root, files, (c.code for c in codes))
+        before = LintContext(ws, resolve=resolve)
+        files = before.select(paths)
+        codes = [
+            c for c in CODES.values() if c.fixable and overrides.get(c.code, c.severity) != OFF
+        ]
+
+        def rewrite(citing: str, a: Anchor, target: str) -> str | None:
+            return short_pointer_target(before, citing, a, target)
+
+        fixed = apply_fixes(ws.root, files, (c.code for c in codes), rewrite)
         if fixed:
             ws = _Workspace(ws.config)  # re-read what was rewritten
-    ctx = LintContext(ws)
+    ctx = LintContext(ws, resolve=resolve)
     files = ctx.select(paths)
     found = _run(ctx, files, collect_tests)
     return LintReport(
@@ -170,7 +189,11 @@ def _run(ctx: LintContext, files: list[tuple[str, str]], collect_tests: bool) ->
                 if ctx.exists(sel.split("::", 1)[0]):  # a missing file is C402's business
                     to_collect.append((sel, at(rel, n)))
             continue
-        found += pointer_checks.check_pointers(ctx, rel)
+        if kind == LEDGER:
+            past = pointer_checks.history_lines(ctx.ledger(rel), ctx.config.statuses)
+            found += pointer_checks.check_pointers(ctx, rel, past)
+        else:
+            found += pointer_checks.check_pointers(ctx, rel)
         if kind == LEDGER:
             found += ledger_checks.check_ledger(ctx, rel)
         elif kind == PLAN:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import cast
 
 from supervisor.errors import UsageError
+from supervisor.lint.files import FileIndex, Found, Resolution, resolve
 from supervisor.model import Item, Ledger, Plan
 from supervisor.parse.markdown import Outline, outline
 from supervisor.workspace import Workspace
@@ -31,14 +32,17 @@ class Target:
 
 
 class LintContext:
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, *, resolve: bool = True) -> None:
         self.ws = ws
+        self.resolving = resolve  # short pointers resolve against the workspace's files
         self.config = ws.config
         self.root = ws.root
         self._outlines: dict[str, Outline] = {}
         self._targets: dict[str, Target] = {}
         self._ledgers: dict[str, Ledger] = {}
         self.cache: dict[tuple[str, str], object] = {}  # (kind, key) -> parsed thing
+        self._files: FileIndex | None = None
+        self._resolved: dict[tuple[str, str], Resolution] = {}
 
     # ------------------------------------------------------------------ inputs
 
@@ -102,6 +106,23 @@ class LintContext:
             else:
                 hit = Target("missing")
             self._targets[rel] = hit
+        return hit
+
+    def resolve(self, citing: str, target: str) -> Resolution:
+        """Where the normalized ``target`` cited in ``citing`` is (see :mod:`.files`); with
+        resolution off, only the path as written counts."""
+        key = (posixpath.dirname(citing), target)
+        hit = self._resolved.get(key)
+        if hit is None:
+            if not self.resolving:
+                kind = self.target(target).kind
+                found = {"file": Found.EXACT, "dir": Found.DIRECTORY}.get(kind, Found.MISSING)
+                hit = Resolution(found, target)
+            else:
+                if self._files is None:
+                    self._files = FileIndex(self.root)
+                hit = resolve(self.root, self._files, citing, target)
+            self._resolved[key] = hit
         return hit
 
     def exists(self, rel: str) -> bool:

@@ -37,8 +37,8 @@ _TABLE = (
     ("L104", "unknown-status", ERROR, "a status word outside the configured `statuses`"),
     ("L105", "unknown-priority", WARNING, "a priority outside the configured `priorities`"),
     ("L106", "attempt-duplicate", ERROR, "an attempt number is used twice within one item"),
-    ("L107", "attempt-gap", WARNING, "attempt numbers skip within one item"),
-    ("L108", "attempt-order", WARNING, "attempt numbers go backwards within one item"),
+    ("L107", "attempt-gap", OFF, "attempt numbers skip within one item (opt-in)"),
+    ("L108", "attempt-order", WARNING, "an attempt is filed after later ones (number and date)"),
     ("L109", "attempt-missing", ERROR, "Next Actions cite an attempt the item does not have"),
     ("L110", "plan-missing", ERROR, "a Plan Reference names a file that does not exist"),
     ("L111", "done-with-open-tasks", ERROR, "an item is done but its plan has unfinished tasks"),
@@ -57,11 +57,14 @@ _TABLE = (
     ("L123", "checklist-no-state", ERROR, "a task table has an ID column but no State column"),
     ("L124", "checkbox-no-id", ERROR, "a plan's checkbox task has no task ID"),
     ("L125", "plan-no-tasks", WARNING, "a plan has no task the parser can read"),
+    ("L126", "attempt-misfiled", WARNING, "an attempt fits another item's sequence: move it"),
     # pointers
     ("P201", "pointer-missing-file", ERROR, "a `path:line` pointer names a missing file"),
     ("P202", "pointer-out-of-range", ERROR, "a pointer's lines run past the end of its file"),
     ("P203", "pointer-outside-workspace", WARNING, "a pointer names an absolute or outside path"),
     ("P204", "pointer-wrong-item", WARNING, "a ledger pointer lands in another item than named"),
+    ("P205", "pointer-ambiguous", WARNING, "a short pointer's path ends two or more files"),
+    ("P206", "pointer-short", OFF, "a pointer names its file by a unique path suffix (opt-in)"),
     # selectors and symbols
     ("S301", "symbol-missing", ERROR, "a done task's `file::name` is not defined in the file"),
     ("S302", "selector-not-collected", ERROR, "a test selector does not collect (--collect-tests)"),
@@ -74,7 +77,7 @@ _TABLE = (
     ("C404", "duplicate-contract-id", ERROR, "a contract or falsification test ID repeats"),
     ("C405", "contract-above-tests", WARNING, "a contract status is above its weakest test"),
 )
-FIXABLE = frozenset({"L103", "L118"})
+FIXABLE = frozenset({"L103", "L118", "P206"})
 CODES: dict[str, Code] = {c: Code(c, n, s, d, c in FIXABLE) for c, n, s, d in _TABLE}
 
 

@@ -1,7 +1,9 @@
 """The mechanical fixes of ``supervisor lint --fix-safe`` and the checks that share them.
 
-Only two kinds of change are ever made: an Index row's Status cell is set to its section's
-status word (L103), and trailing whitespace is removed from table rows (L118). Fixes are
+Only three kinds of change are ever made: an Index row's Status cell is set to its section's
+status word (L103), trailing whitespace is removed from table rows (L118), and a short
+pointer that resolves to exactly one file, with its lines in range, gets that file's full
+path (P206, only when the code is enabled: it is off by default). Fixes are
 recomputed from the file's text under the write lock (``record.atomic.rewrite``), applied
 as span edits bottom-up, and verified to touch only the intended lines before the atomic
 replace; a unified diff of every change is returned.
@@ -10,16 +12,21 @@ replace; a unified diff of every change is returned.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from supervisor.model import IndexRow, Item, Ledger
+from supervisor.model import Anchor, IndexRow, Item, Ledger
 from supervisor.parse.fields import first_word
 from supervisor.parse.markdown import cell_spans, outline, split_row
 from supervisor.record.edits import Edit, apply_edits, verify_confined
 
 STATUS_COLUMN = 3  # | ID | Title | Priority | Status |
+_BEFORE = re.compile(r"[\w/.:-]")  # a pointer's path never continues a longer token
+
+# (citing file, pointer, normalized path) -> the full path to write, or None to leave it
+Rewrite = Callable[[str, Anchor, str], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -104,15 +111,57 @@ def plan_edits(text: str, codes: Iterable[str]) -> list[tuple[str, Edit]]:
     return [("L118", Edit.replace(n, o.line(n).rstrip(), "L118")) for n in rows]
 
 
+def _swap(line: str, raw: str, new: str) -> str:
+    """``line`` with its first whole-token ``raw`` replaced by ``new`` (a full path ends with
+    the short one, but after a ``/``, so it is never matched again)."""
+    k = line.find(raw)
+    while k >= 0:
+        before_ok = k == 0 or not _BEFORE.match(line[k - 1])
+        after = line[k + len(raw) : k + len(raw) + 1]
+        if before_ok and not (after.isalnum() or after in ("_", ".")):
+            return line[:k] + new + line[k + len(raw) :]
+        k = line.find(raw, k + 1)
+    return line
+
+
+def pointer_edits(text: str, rel: str, rewrite: Rewrite) -> dict[int, str]:
+    """Lines of ``text`` whose short pointers get their full paths: ``{line: new text}``."""
+    from supervisor.lint.pointer_checks import checkable
+
+    out: dict[int, str] = {}
+    for n, line in enumerate(outline(text).lines, start=1):
+        if ":" not in line and "#L" not in line:
+            continue
+        new = line
+        for a, target in checkable(rel, n, line):
+            full = rewrite(rel, a, target) if target is not None else None
+            if full is not None:
+                new = _swap(new, a.raw, full + a.raw[len(a.target) :])
+        if new != line:
+            out[n] = new
+    return out
+
+
 def apply_fixes(
-    root: Path, files: Sequence[tuple[str, str]], codes: Iterable[str]
+    root: Path,
+    files: Sequence[tuple[str, str]],
+    codes: Iterable[str],
+    rewrite_pointer: Rewrite | None = None,
 ) -> tuple[FixResult, ...]:
-    """Apply the safe fixes to ``files`` (``(rel, kind)``; ledgers and plans) under locks."""
+    """Apply the safe fixes to ``files`` (``(rel, kind)``) under locks: L103 to ledgers, L118
+    to ledgers and plans, P206 (with ``rewrite_pointer``) to every markdown file."""
     from supervisor.record.atomic import rewrite
 
-    want = set(codes) & {"L103", "L118"}
-    targets = [rel for rel, kind in files if kind in ("ledger", "plan")]
+    want = set(codes) & FIXABLE_CODES
+    if rewrite_pointer is None:
+        want.discard("P206")
     kinds = dict(files)
+    markdown = ("ledger", "plan", "brief", "markdown")
+    targets = [
+        rel
+        for rel, kind in files
+        if kind in ("ledger", "plan") or ("P206" in want and kind in markdown)
+    ]
     if not want or not targets:
         return ()
     results: dict[str, FixResult] = {}
@@ -123,8 +172,12 @@ def apply_fixes(
         for rel, old in texts.items():
             if kinds[rel] == "ledger":
                 edits = ledger_edits(old, rel, want)
-            else:
+            elif kinds[rel] == "plan":
                 edits = plan_edits(old, want)
+            else:
+                edits = []
+            if "P206" in want and rewrite_pointer is not None:
+                edits = _with_pointers(old, rel, edits, rewrite_pointer)
             if not edits:
                 out[rel] = old
                 continue
@@ -148,6 +201,25 @@ def apply_fixes(
 
     written = rewrite(root, targets, transform)
     return tuple(results[rel] for rel in sorted(written) if rel in results)
+
+
+FIXABLE_CODES = frozenset({"L103", "L118", "P206"})
+
+
+def _with_pointers(
+    text: str, rel: str, edits: list[tuple[str, Edit]], rewrite_pointer: Rewrite
+) -> list[tuple[str, Edit]]:
+    """``edits`` with the P206 rewrites merged in (one edit per line)."""
+    lines = outline(text).lines
+    by_line = {e.start: (code, e.lines[0]) for code, e in edits}
+    for n, new in pointer_edits(text, rel, rewrite_pointer).items():
+        code, base = by_line.get(n, ("P206", lines[n - 1]))
+        if base != lines[n - 1]:  # already fixed (L103/L118): rewrite the fixed text
+            merged = pointer_edits(base, rel, rewrite_pointer).get(1, base)
+            by_line[n] = (code, merged)
+        else:
+            by_line[n] = ("P206", new)
+    return [(code, Edit.replace(n, new, code)) for n, (code, new) in sorted(by_line.items())]
 
 
 def _same_structure(old: str, new: str, rel: str) -> None:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from supervisor.config import Config
 from supervisor.lint.context import LintContext
 from supervisor.lint.findings import Finding, at, finding
 from supervisor.lint.fix import index_mismatches
+from supervisor.lint.misfiled import Misfiled, find_misfiled
 from supervisor.lint.plan_checks import plan_progress, table_space
-from supervisor.model import Field, Item, Ledger, Span
+from supervisor.model import Attempt, Field, Item, Ledger, Span
 from supervisor.parse.fields import (
     BRACKET_ID_RE,
     dependency_ids,
@@ -24,6 +25,7 @@ from supervisor.parse.fields import (
     plan_refs,
 )
 
+_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _CITE = re.compile(
     r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d+)(?:\s*(?:[–—-]|to)\s*#?\s*(\d+))?"
 )
@@ -36,9 +38,10 @@ def check_ledger(ctx: LintContext, rel: str) -> Iterator[Finding]:
     yield from _index(ledger)
     for row in ledger.index:
         yield from _status_word(cfg, row.id, row.status, row.span)
+    misfiled = find_misfiled(ledger)
     for item in ledger.items:
         yield from _vocabulary(item, cfg)
-        yield from _attempts(item)
+        yield from _attempts(item, misfiled)
         yield from _citations(item, ledger)
         yield from _references(ctx, item, ledger)
         yield from unreadable_fields(item)
@@ -135,47 +138,67 @@ def _status_word(cfg: Config, ident: str, value: str, where: Span) -> Iterator[F
     )
 
 
-def _attempts(item: Item) -> Iterator[Finding]:
+def _attempts(item: Item, misfiled: dict[tuple[str, int], Misfiled]) -> Iterator[Finding]:
+    """Numbering within one item (L106-L108), after setting aside the entries that belong to
+    another item (L126: moving them is the fix, and they do not count against this one).
+    A lower number dated later than the entry before it is in its place in time: its number
+    is what is off, and renumbering is not a fix, so it is not L108."""
     seen: dict[int, int] = {}
-    prev: tuple[int, int] | None = None  # (number, line)
+    prev: tuple[int, int, str | None] | None = None  # (number, line, day)
+    kept: list[Attempt] = []
     for a in item.attempts:
         if a.number is None:
             continue
         line = a.span.start
+        moved = misfiled.get((item.id, line))
+        if moved is not None:
+            yield finding("L126", at(a.span.path, line, a.span.end), moved.message(), moved.fix())
+            continue
+        kept.append(a)
         if a.number in seen:
             yield finding(
                 "L106",
                 at(a.span.path, line),
                 f"[{item.id}] Attempt #{a.number} is already at line {seen[a.number]}",
-                "renumber this entry to the next free number (attempt numbers are unique)",
+                "if both entries are this item's, give the later one the next free number "
+                "(attempt numbers are unique); if it is another item's, move it there",
             )
         else:
             seen[a.number] = line
-        if prev is not None and a.number < prev[0]:
+        day = _day(a.date)
+        later = day is not None and prev is not None and prev[2] is not None and day > prev[2]
+        if prev is not None and a.number < prev[0] and not later:
             yield finding(
                 "L108",
                 at(a.span.path, line),
                 f"[{item.id}] Attempt #{a.number} comes after #{prev[0]} (line {prev[1]})",
                 "keep Attempts History in increasing order; record new attempts at the end",
             )
-        prev = (a.number_end or a.number, line)
-    covered = _covered(item)
+        prev = (a.number_end or a.number, line, day)
+    covered = _covered(kept)
     if not covered:
         return
     for lo, hi in _gaps(covered):
-        after = next(a for a in item.attempts if a.number == hi + 1)
+        after = next(a for a in kept if a.number == hi + 1)
         missing = f"#{lo}" if lo == hi else f"#{lo}–#{hi}"
         yield finding(
             "L107",
             at(after.span.path, after.span.start),
             f"[{item.id}] attempt numbers skip {missing} before Attempt #{hi + 1}",
-            "number attempts consecutively (supervisor record-attempt does)",
+            "record the missing attempts if they happened; never renumber recorded ones "
+            "(supervisor record-attempt numbers new attempts consecutively)",
         )
 
 
-def _covered(item: Item) -> set[int]:
+def _day(date: str | None) -> str | None:
+    """The ``YYYY-MM-DD`` an entry's date starts with, if any."""
+    m = _DAY.match(date.strip()) if date else None
+    return m.group(1) if m else None
+
+
+def _covered(attempts: Iterable[Attempt]) -> set[int]:
     out: set[int] = set()
-    for a in item.attempts:
+    for a in attempts:
         if a.number is not None:
             end = a.number_end if a.number_end is not None else a.number
             out.update(range(a.number, min(end, a.number + 50) + 1))
@@ -190,7 +213,7 @@ def _gaps(nums: set[int]) -> list[tuple[int, int]]:
 def _citations(item: Item, ledger: Ledger) -> Iterator[Finding]:
     if not item.id:
         return
-    covered = _covered(item)
+    covered = _covered(item.attempts)
     others = {i for i in ledger.ids if i != item.id}
     for f in item.fields:
         if "next actions" not in f.label.lower():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from supervisor.lint.context import LintContext
+from supervisor.lint.files import Found
 from supervisor.lint.findings import Finding, at, finding
 from supervisor.model import Brief, Span, TaskState
 
@@ -132,13 +133,21 @@ def selectors_in(text: str, span: Span) -> list[Selector]:
 
 def judge(ctx: LintContext, sel: Selector) -> tuple[str, str] | None:
     """``("file", path)`` when the file is missing, ``("name", name)`` when a name is not
-    defined in it, else None."""
+    defined in it, else None. A path that is not there as written resolves like a pointer's
+    (one file ending with it); an ambiguous or ignored one is not judged."""
     target = ctx.normalize(sel.path)
     if target is None:
         return None
     defs = definitions(ctx, target)
     if defs is None:
-        return "file", target
+        res = ctx.resolve(sel.span.path, target)  # a short path naming one file
+        if res.found is Found.IGNORED or res.found is Found.AMBIGUOUS:
+            return None  # cannot be checked here (P205 covers ambiguous pointers)
+        if res.found is not Found.RESOLVED:
+            return "file", target
+        defs = definitions(ctx, res.path)
+        if defs is None:
+            return "file", target
     for k in range(len(sel.names)):
         qual = ".".join(sel.names[: k + 1])
         if not defines(defs, qual):
@@ -188,15 +197,26 @@ def mapped_tests(brief: Brief) -> list[Selector]:
 
 
 def check_mapped_tests(ctx: LintContext, brief: Brief) -> Iterator[Finding]:
+    """S304: each mapped test's node id, checked against the test file's AST
+    (:func:`supervisor.parse.testids.check_node_id`; ``--collect-tests`` stays the
+    authoritative check). A method cited without its class gets the class-qualified id."""
+    from supervisor.parse.testids import NodeState, check_node_id
+
     for sel in mapped_tests(brief):
-        bad = judge(ctx, sel)
-        if bad is None:
+        if ctx.normalize(sel.path) is None:
+            continue  # outside the workspace: P203's business
+        check = check_node_id(ctx.root, sel.raw)
+        if check.state is NodeState.OK:
             continue
-        kind, what = bad
-        msg = f"{what} does not exist" if kind == "file" else f"`{what}` is not in {sel.path}"
-        yield finding(
-            "S304",
-            sel.span,
-            f"mapped test `{sel.raw}`: {msg}",
-            "map an existing test, or say the Do Now step writes it first",
-        )
+        fix = "map an existing test, or say the Do Now step writes it first"
+        msg = check.reason
+        if check.state is NodeState.METHOD_UNQUALIFIED:
+            fix = f"map `{check.fixed}`"
+        elif check.state is NodeState.UNPARSABLE:
+            fix = "fix the test file (pytest cannot collect it), or map another test"
+        elif check.state is NodeState.NO_FILE:
+            msg = f"{sel.path} does not exist"
+            res = ctx.resolve(brief.path, ctx.normalize(sel.path) or sel.path)
+            if res.found is Found.RESOLVED:
+                fix = f"map `{res.path}{sel.raw[len(sel.path) :]}` (pytest runs from the root)"
+        yield finding("S304", sel.span, f"mapped test `{sel.raw}`: {msg}", fix)

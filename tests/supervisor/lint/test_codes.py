@@ -81,8 +81,9 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
         [(L, A2, A2.replace("#2", "#1"))],
         [
             (
-                "docs/fix_plan.md:21: L106 [ALPHA-001] Attempt #1 is already at line 20 — "
-                "renumber this entry to the next free number (attempt numbers are unique)"
+                "docs/fix_plan.md:21: L106 [ALPHA-001] Attempt #1 is already at line 20 — if "
+                "both entries are this item's, give the later one the next free number (attempt "
+                "numbers are unique); if it is another item's, move it there"
             ),
         ],
     ),
@@ -91,12 +92,13 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
         [
             (
                 "docs/fix_plan.md:21: L107 [ALPHA-001] attempt numbers skip #2–#3 before "
-                "Attempt #4 — number attempts consecutively (supervisor record-attempt does)"
+                "Attempt #4 — record the missing attempts if they happened; never renumber "
+                "recorded ones (supervisor record-attempt numbers new attempts consecutively)"
             ),
         ],
     ),
     "L108": (
-        [(L, A1, A1.replace("#1", "#3"))],
+        [(L, A1, A1.replace("#1", "#3").replace("2026-01-02", "2026-01-04"))],
         [
             (
                 "docs/fix_plan.md:21: L108 [ALPHA-001] Attempt #2 comes after #3 (line 20) — "
@@ -303,6 +305,14 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
                 "plans/active/gamma.md:1: L125 plan has no task the parser can read — add a "
                 "checklist table `| ID | Task | State | Guidance |` or checkbox tasks `- [ ] "
                 "T001 …` under a `### Phase A — title` heading (see docs/formats.md#plan)"
+    "L126": (
+        [(L, A2, "  * [2026-01-01] Attempt #2 — Result: ✅ [BETA-002] reference rebuilt.\n" + A2)],
+        [
+            (
+                "docs/fix_plan.md:21: L126 [ALPHA-001] Attempt #2 (lines 21-21) fits "
+                "[BETA-002]'s sequence, not this one: it names [BETA-002], which lacks #2 and "
+                "has #1 (line 36); dated 2026-01-01, in step with them — move lines 21-21 under "
+                "[BETA-002]'s Attempts History, after line 36 (its #1); keep the number"
             ),
         ],
     ),
@@ -366,6 +376,19 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
             ),
         ],
     ),
+    "P205": (
+        [
+            ("src/a/util.py", "", "x = 1\n"),
+            ("src/b/util.py", "", "y = 2\n"),
+            (B, "- src/pkg/mod.py#L2", "- util.py:1 — which one?\n- src/pkg/mod.py#L2"),
+        ],
+        [
+            (
+                "input.md:17: P205 `util.py:1`: util.py does not exist and 2 files end with "
+                "it: src/a/util.py, src/b/util.py — write the full path of the file meant"
+            ),
+        ],
+    ),
     "S301": (
         [(P, "`src/pkg/mod.py::Kernel::run`", "`src/pkg/mod.py::Kernel::stop`")],
         [
@@ -399,9 +422,9 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
                 "not exist — map an existing test, or say the Do Now step writes it first"
             ),
             (
-                "input.md:5: S304 mapped test `checks/check_kernel.py::test_nope`: `test_nope` "
-                "is not in checks/check_kernel.py — map an existing test, or say the Do Now "
-                "step writes it first"
+                "input.md:5: S304 mapped test `checks/check_kernel.py::test_nope`: no function "
+                "or class `test_nope` at module level in checks/check_kernel.py — map an "
+                "existing test, or say the Do Now step writes it first"
             ),
         ],
     ),
@@ -518,7 +541,9 @@ def test_clean_workspace_has_no_findings(clean_ws: Path, run_lint: Lint) -> None
 
 
 def test_every_code_has_a_case() -> None:
-    assert set(CASES) | {"S302"} == set(CODES)
+    # S302 needs --collect-tests (test_selector_collection); P206 is off by default
+    # (test_resolution.py enables it)
+    assert set(CASES) | {"S302", "P206"} == set(CODES)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -526,8 +551,16 @@ def test_code_triggered(code: str, clean_ws: Path, mutate: Mutate, run_lint: Lin
     edits, expected = CASES[code]
     mutate(clean_ws, edits)
     report = run_lint(clean_ws)
+    severity = CODES[code].severity
+    if severity == "off":  # opt-in codes: silent by default, reported once enabled
+        assert [f for f in report.findings if f.code == code] == []
+        mutate(
+            clean_ws, [("supervisor.yaml", "lint:\n", f"lint:\n  severity:\n    {code}: warning\n")]
+        )
+        report = run_lint(clean_ws)
+        severity = "warning"
     assert [f.render() for f in report.findings if f.code == code] == expected
-    assert {f.severity for f in report.findings if f.code == code} == {CODES[code].severity}
+    assert {f.severity for f in report.findings if f.code == code} == {severity}
 
 
 def test_selector_collection(clean_ws: Path, mutate: Mutate, run_lint: Lint) -> None:
