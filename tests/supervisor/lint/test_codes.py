@@ -305,6 +305,9 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
                 "plans/active/gamma.md:1: L125 plan has no task the parser can read — add a "
                 "checklist table `| ID | Task | State | Guidance |` or checkbox tasks `- [ ] "
                 "T001 …` under a `### Phase A — title` heading (see docs/formats.md#plan)"
+            ),
+        ],
+    ),
     "L126": (
         [(L, A2, "  * [2026-01-01] Attempt #2 — Result: ✅ [BETA-002] reference rebuilt.\n" + A2)],
         [
