@@ -33,6 +33,7 @@ L123 checklist-no-state           error   a task table has an ID column but no S
 L124 checkbox-no-id               error   a plan's checkbox task has no task ID
 L125 plan-no-tasks                warning a plan has no task the parser can read
 L126 attempt-misfiled             warning an attempt fits another item's sequence: move it
+L127 task-reported-done           warning an open task that a successful attempt reports done
 P201 pointer-missing-file         error   a ``path:line`` pointer names a missing file
 P202 pointer-out-of-range         error   a pointer's lines run past the end of its file
 P203 pointer-outside-workspace    warning a pointer names an absolute or outside path

@@ -58,6 +58,7 @@ _TABLE = (
     ("L124", "checkbox-no-id", ERROR, "a plan's checkbox task has no task ID"),
     ("L125", "plan-no-tasks", WARNING, "a plan has no task the parser can read"),
     ("L126", "attempt-misfiled", WARNING, "an attempt fits another item's sequence: move it"),
+    ("L127", "task-reported-done", WARNING, "an open task that a successful attempt reports done"),
     # pointers
     ("P201", "pointer-missing-file", ERROR, "a `path:line` pointer names a missing file"),
     ("P202", "pointer-out-of-range", ERROR, "a pointer's lines run past the end of its file"),

@@ -13,7 +13,7 @@ from supervisor.lint.context import LintContext
 from supervisor.lint.findings import Finding, at, finding
 from supervisor.lint.fix import index_mismatches
 from supervisor.lint.misfiled import Misfiled, find_misfiled
-from supervisor.lint.plan_checks import plan_progress, table_space
+from supervisor.lint.plan_checks import plan_progress, reported_rows, table_space
 from supervisor.model import Attempt, Field, Item, Ledger, Span
 from supervisor.parse.fields import (
     BRACKET_ID_RE,
@@ -46,6 +46,7 @@ def check_ledger(ctx: LintContext, rel: str) -> Iterator[Finding]:
         yield from _references(ctx, item, ledger)
         yield from unreadable_fields(item)
     yield from plan_progress(ctx, ledger)
+    yield from reported_rows(ctx, ledger)
     yield from _structure(ctx, rel, ledger)
 
 

@@ -12,7 +12,7 @@ from supervisor.lint.findings import Finding, at, finding
 from supervisor.lint.fix import trailing_space_rows
 from supervisor.model import Ledger
 from supervisor.parse.fields import plain
-from supervisor.select import status_word
+from supervisor.select import reported_done, status_word
 
 
 def check_plan(ctx: LintContext, rel: str) -> Iterator[Finding]:
@@ -128,3 +128,32 @@ def plan_progress(ctx: LintContext, ledger: Ledger) -> Iterator[Finding]:
                 f"task of {rel} is finished",
                 "close the item, or add the remaining tasks",
             )
+
+
+def reported_rows(ctx: LintContext, ledger: Ledger) -> Iterator[Finding]:
+    """L127: a task row left open although a successful attempt of its item reports it done
+    (selection already counts it done; the plan should say so)."""
+    seen: set[str] = set()
+    for item in ledger.items:
+        if not item.id or item.id in seen:
+            continue
+        seen.add(item.id)
+        if ctx.config.statuses.kind(status_word(item, ledger)) != "active":
+            continue
+        rel = ctx.plan_for(item)
+        if rel is None:
+            continue
+        plan = ctx.plan(rel)
+        done = reported_done(item, plan)
+        for t in plan.tasks:
+            if t.id in done and not t.state.finished:
+                number = done[t.id]
+                which = f"Attempt #{number}" if number is not None else "an attempt"
+                yield finding(
+                    "L127",
+                    t.span,
+                    f"task {t.id} is {t.state.marker} but [{item.id}] {which} (success) "
+                    "reports it done",
+                    f"tick it: `supervisor record-attempt {item.id} --task {t.id} --state done "
+                    "…`, or correct the attempt",
+                )

@@ -319,6 +319,22 @@ CASES: dict[str, tuple[list[Edit], list[str]]] = {
             ),
         ],
     ),
+    "L127": (
+        [
+            (
+                L,
+                "Result: ⚠️ partial. Divergence near",
+                "Result: ✅ success. B1 landed: divergence near",
+            )
+        ],
+        [
+            (
+                "plans/active/alpha/plan.md:22: L127 task B1 is [ ] but [ALPHA-001] Attempt #2 "
+                "(success) reports it done — tick it: `supervisor record-attempt ALPHA-001 --task "
+                "B1 --state done …`, or correct the attempt"
+            ),
+        ],
+    ),
     "P201": (
         [(B, "- src/pkg/mod.py#L2", "- src/pkg/gone.py:3 — removed.\n- src/pkg/mod.py#L2")],
         [
