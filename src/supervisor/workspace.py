@@ -51,7 +51,10 @@ class Workspace:
             return self._text[rel]
         path = self.abs(rel)
         try:
-            data = path.read_bytes()
+            from supervisor.fsio import read_bytes
+
+            limit = self.config.limits.max_file_bytes
+            data = read_bytes(path, shown=rel, max_bytes=limit, what=what)
         except FileNotFoundError:
             raise WorkspaceError(
                 f"{what} not found", path=rel, hint=hint or "create it or fix the path"

@@ -261,7 +261,7 @@ def record_attempt(
         return texts
 
     paths = [ledger_rel] + ([plan_rel] if plan_rel and state is not None else [])
-    written = rewrite(ws.root, paths, transform)
+    written = rewrite(ws.root, paths, transform, max_bytes=ws.config.limits.max_file_bytes)
     files = tuple(p for p in paths if p in written)
     sha = None
     if req.commit:
