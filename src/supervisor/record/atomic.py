@@ -121,7 +121,7 @@ def rewrite(
 
     rels = sorted(set(paths))
     for rel in rels:  # never write through a symlink that leads out of the workspace
-        confine(root, rel, what=f"{rel}", error=WorkspaceError, path=rel,
+        confine(root, rel, what="the file", error=WorkspaceError, path=rel,
                 hint="keep the file (and any symlink target) inside the workspace")  # fmt: skip
     _lock_dir(root)
     for rel in rels:
