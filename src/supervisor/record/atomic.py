@@ -23,6 +23,7 @@ from supervisor.errors import WorkspaceError, WriteConflictError
 LOCK_DIR = Path(".supervisor") / "locks"
 LOCK_TIMEOUT_S = 60.0
 RETRIES = 5
+APPEND_ROUNDS = 50
 
 Transform = Callable[[dict[str, str]], dict[str, str]]
 
@@ -161,26 +162,41 @@ def rewrite(
 
 def _commit(root: Path, written: dict[str, str], raw: dict[str, bytes], max_bytes: int) -> bool:
     """Stage every new text, re-check the files, then rename; False (nothing replaced) when
-    a file changed since it was read."""
-    staged = {rel: fsio.stage(root / rel, text) for rel, text in written.items()}
-    with ExitStack() as stack:
-        handles = {}
-        try:
-            for rel in raw:
-                fh = stack.enter_context(open(root / rel, "rb"))
-                if fh.read(max_bytes + 1) != raw[rel]:
-                    return False
-                handles[rel] = fh
-            for s in staged.values():
-                fsio.commit(s)
-        finally:
-            for s in staged.values():
-                fsio.discard(s)  # no-op for committed files
-        for rel, fh in handles.items():
-            late = fh.read() if rel in staged else b""  # appended to the replaced file
-            if late:
-                _carry_over(root, rel, late)
-    return True
+    a file changed since it was read. Bytes only appended to a file being rewritten are
+    carried over onto the end of its new text (re-staged and re-checked), so an outside
+    appender neither loses its lines nor starves the writer."""
+    data = {rel: text.encode("utf-8") for rel, text in written.items()}
+    seen = dict(raw)
+    for _ in range(APPEND_ROUNDS):
+        staged = {rel: fsio.stage(root / rel, blob) for rel, blob in data.items()}
+        with ExitStack() as stack:
+            handles = {}
+            grown: dict[str, bytes] = {}
+            try:
+                for rel in seen:
+                    fh = stack.enter_context(open(root / rel, "rb"))
+                    now = fh.read(max_bytes + 1)
+                    if now != seen[rel]:
+                        if rel not in data or not now.startswith(seen[rel]):
+                            return False
+                        grown[rel] = now
+                    handles[rel] = fh
+                if not grown:
+                    for s in staged.values():
+                        fsio.commit(s)
+            finally:
+                for s in staged.values():
+                    fsio.discard(s)  # no-op for committed files
+            if not grown:
+                for rel, fh in handles.items():
+                    late = fh.read() if rel in staged else b""  # landed on the replaced file
+                    if late:
+                        _carry_over(root, rel, late)
+                return True
+        for rel, now in grown.items():
+            data[rel] += now[len(seen[rel]) :]
+            seen[rel] = now
+    return False
 
 
 def _carry_over(root: Path, rel: str, late: bytes) -> None:

@@ -95,4 +95,4 @@ def verify_confined(old: str, new: str, allowed: Iterable[tuple[int, int]], path
 
 
 def _covered(line: int, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(a - 1 <= line <= b for a, b in spans)
+    return any(a <= line <= b for a, b in spans)

@@ -201,28 +201,39 @@ def test_lock_path_as_a_directory_is_a_clear_error(demo_ws: Path, record: Run) -
     )
 
 
+@pytest.mark.parametrize(
+    ("outside", "expected", "stages"),
+    [
+        (lambda t: t + "outside\n", "0\nours\noutside\n", 2),  # appended: carried over
+        (lambda t: "X\n", "X\nours\n", 2),  # rewritten: the transform runs again on it
+    ],
+)
 def test_recheck_runs_after_the_temp_file_is_fsynced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    outside: Callable[[str], str],
+    expected: str,
+    stages: int,
 ) -> None:
-    """A change made while the new text is being written (after the transform) is seen:
-    the write is retried on top of it instead of clobbering it."""
+    """A change made by an outside writer after our temp file is complete (written and
+    fsynced) is seen by the last check before the rename: never clobbered."""
     path = tmp_path / "n.md"
     path.write_text("0\n")
     real_stage = fsio.stage
-    calls: list[int] = []
+    calls: list[Path] = []
 
-    def stage_then_append(target: Path, text: str | bytes) -> fsio.Staged:
+    def stage_then_change(target: Path, text: str | bytes) -> fsio.Staged:
         staged = real_stage(target, text)
-        if not calls:  # an outside writer appends once, after our temp file is complete
-            with path.open("a") as fh:
-                fh.write("outside\n")
-        calls.append(1)
+        if target == path:
+            if not calls:  # once, after our temp file is complete
+                path.write_text(outside(path.read_text()))
+            calls.append(target)
         return staged
 
-    monkeypatch.setattr(fsio, "stage", stage_then_append)
+    monkeypatch.setattr(fsio, "stage", stage_then_change)
     rewrite(tmp_path, ["n.md"], lambda t: {"n.md": t["n.md"] + "ours\n"})
-    assert path.read_text() == "0\noutside\nours\n"
-    assert len(calls) == 2
+    assert path.read_text() == expected
+    assert len(calls) == stages
 
 
 _APPENDER = """
