@@ -17,7 +17,8 @@ from supervisor.model import Field, Item, Ledger, Span
 from supervisor.parse.fields import BRACKET_ID_RE, first_word, ids_in, normalize_id, paths_in, plain
 
 _CITE = re.compile(
-    r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d+)(?:\s*(?:[–—-]|to)\s*#?\s*(\d+))?"
+    r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d{1,9})(?!\d)"
+    r"(?:\s*(?:[–—-]|to)\s*#?\s*(\d{1,9})(?!\d))?"
 )
 
 
