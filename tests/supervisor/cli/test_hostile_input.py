@@ -51,3 +51,35 @@ def test_long_attempt_citation_in_prose_is_not_a_crash(demo_ws: Path, run_cli: R
     r = run_cli(["lint"], demo_ws)
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr
     assert "error:" not in r.stderr
+
+
+def _npz_declaring(path: Path, shape: tuple[int, ...], body: int) -> None:
+    """An .npz whose one member's header declares ``shape`` float64 but holds ``body`` bytes."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from numpy.lib import format as npformat
+
+    head = io.BytesIO()
+    npformat.write_array_header_1_0(
+        head, {"descr": np.dtype("<f8").str, "fortran_order": False, "shape": shape}
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("stage.npy", head.getvalue() + bytes(body))
+
+
+def test_npz_declaring_4_gb_is_refused_before_allocation(tmp_path: Path, run_cli: Run) -> None:
+    bomb = tmp_path / "bomb.npz"
+    _npz_declaring(bomb, (1 << 29,), 3_800_000)  # 4 GiB declared, 3.8 MB stored
+    assert bomb.stat().st_size < 4_000_000
+    r = run_cli(["trace", "diff", str(bomb), str(bomb), "--out", str(tmp_path / "out")], tmp_path)
+    assert (r.returncode, r.stdout) == (1, ""), r.stderr
+    assert r.stderr == (
+        f"error: {bomb}: member 'stage' takes the archive past 1 GiB of array data"
+        " (4.0 GiB declared) — split it into smaller stage files, or compare a slice\n"
+    )
+    small = tmp_path / "small.npz"
+    _npz_declaring(small, (4,), 32)
+    r = run_cli(["trace", "diff", str(small), str(small), "--out", str(tmp_path / "o2")], tmp_path)
+    assert r.returncode == 0, r.stderr
