@@ -227,11 +227,10 @@ def cell_spans(line: str) -> list[tuple[int, int]]:
         if tok[0] == "`":
             run, j = len(tok), m.end()
             if tick_run == 0:
-                at = closer.get(run)
-                if at is None or (at != -1 and at < j):
-                    at = line.find(tok, j)
-                    closer[run] = at
-                if at != -1:
+                known = closer.get(run)
+                if known is None or (known != -1 and known < j):
+                    known = closer[run] = line.find(tok, j)
+                if known != -1:
                     tick_run = run
             elif tick_run == run:
                 tick_run = 0
