@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="supervisor", standalone_mode=False)
     except SupervisorError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        from supervisor.cli._common import escape_controls
+
+        sys.stderr.write(f"error: {escape_controls(str(exc))}\n")
         return EXIT_USER
     except typer.Abort:
         sys.stderr.write("interrupted\n")
