@@ -295,3 +295,34 @@ def test_write_through_refuses_a_non_regular_target(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(WorkspaceError, match=r"pipe: not a regular file"):
         fsio.write_atomic(tmp_path / "pipe", "x")
+
+
+CONFLICT = """<<<<<<< HEAD
+  * [2026-01-04] Attempt #3 — Result: ✅ success (Phase B1 tap alignment). Ours.
+=======
+  * [2026-01-04] Attempt #3 — Result: ❌ failed. Theirs.
+>>>>>>> other
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        RECORD,
+        [ITEM, "--result", "success", "--summary", "s", "--status", "done", "--force", "x"],
+    ],
+)
+def test_ledger_with_merge_conflict_is_refused(demo_ws: Path, record: Run, args: list[str]) -> None:
+    path = demo_ws / LEDGER
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  * [2026-01-04] Attempt #3")
+    end = text.index("\n", start) + 1
+    path.write_text(text[:start] + CONFLICT + text[end:], encoding="utf-8")
+    before = path.read_bytes()
+    r = record(args, demo_ws)
+    assert (r.returncode, r.stdout) == (1, ""), r.stderr
+    assert r.stderr == (
+        f"error: {LEDGER}:40: unresolved merge conflict (lines 40-44) — resolve it (keep one side,"
+        " remove the <<<<<<< ======= >>>>>>> lines), then retry\n"
+    )
+    assert path.read_bytes() == before
