@@ -22,6 +22,7 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from supervisor.errors import WorkspaceError
 
@@ -175,9 +176,9 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise
 
 
-def read_bytes(path: Path, *, shown: str, max_bytes: int, what: str = "file") -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; anything else is a
-    :class:`WorkspaceError` naming ``shown``. ``FileNotFoundError`` passes through."""
+def open_regular(path: Path, *, shown: str, what: str = "file") -> BinaryIO:
+    """``path`` opened for binary reading without blocking on a FIFO or device; anything
+    but a regular file is a :class:`WorkspaceError`. ``FileNotFoundError`` passes through."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
@@ -187,16 +188,25 @@ def read_bytes(path: Path, *, shown: str, max_bytes: int, what: str = "file") ->
         raise WorkspaceError(
             f"cannot read {what}: {exc.strerror}", path=shown, hint="check its permissions"
         ) from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
+    fh = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        fh.close()
         if stat.S_ISDIR(st.st_mode):
             raise WorkspaceError(f"{what} is a directory, expected a file", path=shown)
-        if not stat.S_ISREG(st.st_mode):
-            raise WorkspaceError(
-                f"{what} is not a regular file ({_kind(st.st_mode)})",
-                path=shown,
-                hint="point it at a regular file",
-            )
+        raise WorkspaceError(
+            f"{what} is not a regular file ({_kind(st.st_mode)})",
+            path=shown,
+            hint="point it at a regular file",
+        )
+    return fh
+
+
+def read_bytes(path: Path, *, shown: str, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is a
+    :class:`WorkspaceError` naming ``shown``. ``FileNotFoundError`` passes through."""
+    with open_regular(path, shown=shown, what=what) as fh:
+        st = os.fstat(fh.fileno())
         if st.st_size > max_bytes:
             raise too_large(shown, what, st.st_size, max_bytes)
         try:

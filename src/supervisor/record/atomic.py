@@ -174,7 +174,10 @@ def _commit(root: Path, written: dict[str, str], raw: dict[str, bytes], max_byte
             grown: dict[str, bytes] = {}
             try:
                 for rel in seen:
-                    fh = stack.enter_context(open(root / rel, "rb"))
+                    try:
+                        fh = stack.enter_context(fsio.open_regular(root / rel, shown=rel))
+                    except FileNotFoundError:
+                        return False  # removed meanwhile: the next try reports it
                     now = fh.read(max_bytes + 1)
                     if now != seen[rel]:
                         if rel not in data or not now.startswith(seen[rel]):
@@ -202,6 +205,6 @@ def _commit(root: Path, written: dict[str, str], raw: dict[str, bytes], max_byte
 def _carry_over(root: Path, rel: str, late: bytes) -> None:
     """Append ``late`` (written to the old file in the instant before our rename)."""
     path = root / rel
-    with open(path, "rb") as fh:
+    with fsio.open_regular(path, shown=rel) as fh:
         current = fh.read()
     fsio.write_atomic(path, current + late)

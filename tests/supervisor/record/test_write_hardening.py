@@ -326,3 +326,26 @@ def test_ledger_with_merge_conflict_is_refused(demo_ws: Path, record: Run, args:
         " remove the <<<<<<< ======= >>>>>>> lines), then retry\n"
     )
     assert path.read_bytes() == before
+
+
+def test_ledger_swapped_for_a_fifo_after_the_read_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-check before the rename opens the file without blocking: a FIFO put in its
+    place while the new text is staged is refused, and nothing is replaced."""
+    path = tmp_path / "n.md"
+    path.write_text("0\n")
+    real_stage = fsio.stage
+
+    def stage_then_swap(target: Path, text: str | bytes) -> fsio.Staged:
+        staged = real_stage(target, text)
+        if target == path:
+            path.unlink()
+            os.mkfifo(path)
+        return staged
+
+    monkeypatch.setattr(fsio, "stage", stage_then_swap)
+    with pytest.raises(WorkspaceError, match=r"^n\.md: file is not a regular file \(a FIFO\)"):
+        rewrite(tmp_path, ["n.md"], lambda t: {"n.md": t["n.md"] + "ours\n"})
+    assert path.is_fifo()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
