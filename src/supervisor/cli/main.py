@@ -80,11 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
     except typer.TyperException as exc:  # usage errors: bad option, missing argument, ...
+        import io
+
+        from supervisor.cli._common import escape_controls
+
         show = getattr(exc, "show", None)
         if callable(show):
-            show()
+            shown = io.StringIO()
+            show(file=shown)
+            sys.stderr.write(escape_controls(shown.getvalue()))
         else:
-            sys.stderr.write(f"error: {exc.format_message()}\n")
+            sys.stderr.write(f"error: {escape_controls(exc.format_message())}\n")
         return EXIT_USER
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

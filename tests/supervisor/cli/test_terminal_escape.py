@@ -98,3 +98,10 @@ def test_trace_diff_text_is_escaped(tmp_path: Path, run_cli: Run) -> None:
     r = run_cli(["trace", "diff", str(a), str(b), "--json"], tmp_path)
     assert r.returncode == 2
     assert json.loads(r.stdout)["kind"] == "trace_diff"
+
+
+def test_usage_errors_are_escaped(demo_ws: Path, run_cli: Run) -> None:
+    r = run_cli(["status", f"--x{HOSTILE}"], demo_ws)
+    assert r.returncode == 1
+    assert not any(c in r.stderr for c in RAW), r.stderr
+    assert "No such option: --x\\x1b]0;owned" in r.stderr
