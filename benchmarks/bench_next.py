@@ -4,14 +4,20 @@ fully parses the same ledger with markdown-it-py, side by side on this machine.
 Workspace: the largest corpus ledger (847 KB, fix_plan.b401d45f.md) plus the corpus plans.
 Measured: cold (SUPERVISOR_NO_CACHE=1: parse, select, render) and warm (content-hash cache
 hit), each the median of N runs; plus synthetic ledgers with 1x, 10x and 100x the focus
-item's attempts, to show how cost grows. Results: benchmarks/results/next.json.
+item's attempts, to show how cost grows; plus synthetic ledgers of 1k, 10k and 100k items
+(``items_growth``: cost must grow linearly in the number of items) and a plan with one
+50 MB line (``long_line``). Results: benchmarks/results/next.json.
 
-    python -m benchmarks.bench_next [--runs N]
+    python -m benchmarks.bench_next [--runs N] [--items-only]
+
+``--items-only`` runs only the item-growth and long-line parts (no corpus needed) and writes
+benchmarks/results/next_items.json. ``BENCH_ITEMS=1000,10000`` overrides the item counts.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -29,6 +35,22 @@ SHARED = Path(os.environ.get("SUPERVISOR_SHARED", HERE.parent.parent / "shared")
 CORPUS = SHARED / "corpus" / "nanobragg"
 LEDGER = CORPUS / "ledger" / "fix_plan.b401d45f.md"
 RESULTS = HERE / "results" / "next.json"
+ITEMS_RESULTS = HERE / "results" / "next_items.json"
+ITEM_COUNTS = tuple(int(x) for x in os.environ.get("BENCH_ITEMS", "1000,10000,100000").split(","))
+LINE_BYTES = 50_000_000
+BASELINE_READ = """
+import sys
+import typer, yaml, jinja2.sandbox, markdown_it
+lines = open(sys.argv[1], encoding="utf-8").read().split("\\n")
+"""
+LONG_LINE = """
+import sys, time
+from supervisor.parse.plan import parse_plan
+text = open(sys.argv[1], encoding="utf-8").read()
+t = time.perf_counter()
+plan = parse_plan(text, "plan.md")
+print(time.perf_counter() - t, len(plan.tasks))
+"""
 
 BASELINE = """
 import sys
@@ -80,11 +102,64 @@ def synthetic_ledger(items: int, attempts: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def items_growth(cli: list[str], tmp: Path, runs: int) -> list[dict[str, object]]:
+    """`supervisor next` (cold) on ledgers of 1k, 10k and 100k items (one attempt each),
+    beside a baseline that imports the same libraries and splits the same file into lines."""
+    rows: list[dict[str, object]] = []
+    for items in ITEM_COUNTS:
+        ws = tmp / f"items{items}"
+        (ws / "docs").mkdir(parents=True)
+        (ws / "supervisor.yaml").write_text(CONFIG, encoding="utf-8")
+        ledger = ws / "docs" / "fix_plan.md"
+        ledger.write_text(synthetic_ledger(items, 1), encoding="utf-8")
+        n = max(1, runs if items < 100_000 else runs // 3)
+        cold = _time([*cli, "next"], ws, n, {"SUPERVISOR_NO_CACHE": "1"})
+        base = _time([sys.executable, "-c", BASELINE_READ, str(ledger)], ws, n, {})
+        rows.append({"items": items, "ledger_bytes": ledger.stat().st_size,
+                     "next_cold_s": cold["median_s"], "baseline_read_s": base["median_s"],
+                     "us_per_item": round(1e6 * cold["median_s"] / items, 1),
+                     "runs": n})  # fmt: skip
+    for prev, row in itertools.pairwise(rows):
+        row["growth_vs_previous"] = round(float(str(row["next_cold_s"])) /
+                                          float(str(prev["next_cold_s"])), 2)  # fmt: skip
+    return rows
+
+
+def long_line(tmp: Path) -> list[dict[str, object]]:
+    """In-process parse_plan of a plan carrying one 50 MB line (words, ``*`` rule, heading)."""
+    base = "# Plan\n\n### Phase A — Run\nGoal: g.\n\n| ID | Task | State | Guidance |\n"
+    base += "| --- | --- | --- | --- |\n| A1 | t | [ ] | g |\n\n"
+    shapes = {"words": "word " * (LINE_BYTES // 5), "stars": "*" * LINE_BYTES,
+              "heading": "###### " + "a " * (LINE_BYTES // 2)}  # fmt: skip
+    out: list[dict[str, object]] = []
+    for name, line in shapes.items():
+        path = tmp / f"long_{name}.md"
+        path.write_text(base + line + "\n", encoding="utf-8")
+        r = subprocess.run([sys.executable, "-c", LONG_LINE, str(path)], check=True,
+                           capture_output=True, text=True)  # fmt: skip
+        seconds, tasks = r.stdout.split()
+        out.append({"shape": name, "line_bytes": len(line),
+                    "parse_plan_s": round(float(seconds), 3), "tasks": int(tasks)})  # fmt: skip
+        path.unlink()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--items-only", action="store_true", help="only items_growth and long_line")
     args = ap.parse_args(argv)
     cli = supervisor_cli()
+    if args.items_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            doc = {"benchmark": "next_items",
+                   "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                   "items_growth": items_growth(cli, Path(tmp), max(3, args.runs // 5)),
+                   "long_line": long_line(Path(tmp))}  # fmt: skip
+        ITEMS_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        ITEMS_RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(doc, indent=2))
+        return 0
     out: dict[str, object] = {
         "benchmark": "next",
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -122,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
                            "ledger_bytes": ledger.stat().st_size, "next_cold_s": t["median_s"],
                            "next_warm_s": w["median_s"], "baseline_s": b["median_s"]})  # fmt: skip
         out["growth"] = growth
+        out["items_growth"] = items_growth(cli, Path(tmp), max(3, args.runs // 5))
+        out["long_line"] = long_line(Path(tmp))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))

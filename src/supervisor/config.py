@@ -55,6 +55,18 @@ LEDGER_SHAPES = ("auto", "sections", "single-focus")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The ``limits:`` section: the largest ledger or plan file read (non-regular files such
+    as FIFOs and devices are always refused)."""
+
+    max_file_mb: int = 128
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 2**20
+
+
+@dataclass(frozen=True)
 class Statuses:
     active: tuple[str, ...] = ("in_progress", "in_planning", "pending", "new", "queued", "open")
     blocked: tuple[str, ...] = ("blocked", "paused", "on_hold")
@@ -188,6 +200,7 @@ class Config:
     commands: tuple[CommandSpec, ...] = ()
     lint: LintConfig = field(default_factory=LintConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
+    limits: Limits = field(default_factory=Limits)
     warnings: tuple[str, ...] = ()
 
     def command(self, name: str) -> CommandSpec | None:
@@ -231,7 +244,7 @@ def load_config(start: Path) -> Config:
 
 _TOP = (
     "version", "project", "branch", "paths", "priorities", "statuses", "selection", "ledger",
-    "brief", "env", "pitfalls", "commands", "lint", "loop",
+    "brief", "env", "pitfalls", "commands", "lint", "loop", "limits",
 )  # fmt: skip
 
 
@@ -254,6 +267,7 @@ def parse_config(text: str, path: Path) -> Config:
             kw["branch"] = node.str_()
         elif key == "paths":
             kw["paths"] = Paths(**_known(node, Paths.__dataclass_fields__, warnings, str))
+            _confine_paths(node, path.parent)
         elif key == "priorities":
             kw["priorities"] = _nonempty(node)
         elif key == "statuses":
@@ -278,7 +292,9 @@ def parse_config(text: str, path: Path) -> Config:
         elif key == "lint":
             kw["lint"] = _lint(node, warnings)
         elif key == "loop":
-            kw["loop"] = _loop(node, warnings)
+            kw["loop"] = _loop(node, warnings, path.parent)
+        elif key == "limits":
+            kw["limits"] = _limits(node, warnings)
         else:
             warnings.append(_unknown(name, line, key, "", list(_TOP)))
     return Config(root=path.parent, path=path, warnings=tuple(warnings), **kw)
@@ -498,7 +514,7 @@ _LOOP_KEYS = ("agent", "agents", "iterations", "timeout", "lease_seconds", "stal
               "evidence", "logs", "state", "remote")  # fmt: skip
 
 
-def _loop(node: Node, warnings: list[str]) -> LoopConfig:
+def _loop(node: Node, warnings: list[str], root: Path) -> LoopConfig:
     kw: dict[str, Any] = {}
     for k, n, ln in node.items():
         if k == "agent":
@@ -514,7 +530,7 @@ def _loop(node: Node, warnings: list[str]) -> LoopConfig:
         elif k == "evidence":
             kw.update(_loop_evidence(n, warnings))
         elif k in ("logs", "state", "remote"):
-            kw[k] = _loop_path(n, k)
+            kw[k] = _loop_path(n, k, root)
         elif k == "agents":
             kw["agents"] = tuple(_agent_preset(name, an, aln) for name, an, aln in n.items())
         else:
@@ -571,11 +587,44 @@ def _loop_evidence(node: Node, warnings: list[str]) -> dict[str, Any]:
     return kw
 
 
-def _loop_path(node: Node, key: str) -> str:
+def _loop_path(node: Node, key: str, root: Path) -> str:
     value = node.str_().strip()
     if not value:
         raise node.error("must not be empty")
-    if key != "remote" and (value.startswith("/") or ".." in value.split("/")):
+    if key != "remote":
         example = "logs" if key == "logs" else "sync/state.json"
-        raise node.error("must be a path inside the workspace", hint=f"e.g. {key}: {example}")
+        _inside(node, value, root, f"e.g. {key}: {example}")
     return value
+
+
+_PATH_EXAMPLES = {f: getattr(Paths(), f) for f in Paths.__dataclass_fields__}
+
+
+def _confine_paths(node: Node, root: Path) -> None:
+    """Every ``paths.*`` entry must name a place inside the workspace (symlinks followed)."""
+    for k, n, _ in node.items():
+        if k in _PATH_EXAMPLES:
+            _inside(n, n.str_(), root, f"e.g. {k}: {_PATH_EXAMPLES[k]}")
+
+
+def _inside(node: Node, value: str, root: Path, hint: str) -> None:
+    from supervisor.confine import OutsideWorkspace, resolve_inside
+
+    if value.startswith("/") or ".." in value.replace("\\", "/").split("/"):
+        raise node.error("must be a path inside the workspace", hint=hint)
+    try:
+        resolve_inside(root, value)
+    except OutsideWorkspace as exc:
+        raise node.error(f"must be a path inside the workspace ({exc})", hint=hint) from None
+
+
+def _limits(node: Node, warnings: list[str]) -> Limits:
+    kw: dict[str, Any] = {}
+    for k, n, ln in node.items():
+        if k == "max_file_mb":
+            kw[k] = n.int_(minimum=1)
+            if kw[k] > 1 << 20:
+                raise n.error(f"must be at most {1 << 20} (1 TB), got {kw[k]}")
+        else:
+            warnings.append(_unknown(n.path, ln, k, "limits", ["max_file_mb"]))
+    return Limits(**kw)

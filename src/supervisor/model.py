@@ -169,16 +169,29 @@ class Ledger:
 
     def find(self, item_id: str) -> tuple[Item, ...]:
         """All sections with this ID (duplicates happen), in file order."""
-        want = item_id.strip().strip("[]").upper()
-        return tuple(i for i in self.items if i.id.upper() == want)
+        return self._items_by_id.get(item_id.strip().strip("[]").upper(), ())
 
     def item(self, item_id: str) -> Item | None:
         hits = self.find(item_id)
         return hits[0] if hits else None
 
     def rows(self, item_id: str) -> tuple[IndexRow, ...]:
-        want = item_id.strip().strip("[]").upper()
-        return tuple(r for r in self.index if r.id.upper() == want)
+        return self._rows_by_id.get(item_id.strip().strip("[]").upper(), ())
+
+    # Built once on first lookup, so per-item lookups stay O(1) on 100k-item ledgers.
+    @cached_property
+    def _items_by_id(self) -> dict[str, tuple[Item, ...]]:
+        out: dict[str, list[Item]] = {}
+        for i in self.items:
+            out.setdefault(i.id.upper(), []).append(i)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _rows_by_id(self) -> dict[str, tuple[IndexRow, ...]]:
+        out: dict[str, list[IndexRow]] = {}
+        for r in self.index:
+            out.setdefault(r.id.upper(), []).append(r)
+        return {k: tuple(v) for k, v in out.items()}
 
     @property
     def ids(self) -> tuple[str, ...]:

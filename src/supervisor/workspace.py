@@ -20,7 +20,7 @@ class Source(Protocol):
     """Where a workspace's files come from: the disk (default) or a commit's git objects
     (``supervisor replay``). Paths are workspace-relative POSIX strings."""
 
-    def read_bytes(self, rel: str) -> bytes: ...  # FileNotFoundError / IsADirectoryError
+    def read_bytes(self, rel: str, what: str = "file") -> bytes: ...  # FileNotFoundError …
 
     def is_file(self, rel: str) -> bool: ...
 
@@ -28,11 +28,17 @@ class Source(Protocol):
 
 
 class DiskSource:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    """Regular files under ``root``, at most ``max_bytes`` each (FIFOs, devices and oversized
+    files are refused before they are read)."""
 
-    def read_bytes(self, rel: str) -> bytes:
-        return (self.root / rel).read_bytes()
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def read_bytes(self, rel: str, what: str = "file") -> bytes:
+        from supervisor.fsio import read_bytes
+
+        return read_bytes(self.root / rel, shown=rel, max_bytes=self.max_bytes, what=what)
 
     def is_file(self, rel: str) -> bool:
         return (self.root / rel).is_file()
@@ -52,7 +58,9 @@ class Workspace:
     ) -> None:
         self.config = config
         self.root = config.root
-        self.source: Source = source if source is not None else DiskSource(config.root)
+        self.source: Source = (
+            source if source is not None else DiskSource(config.root, config.limits.max_file_bytes)
+        )
         self._text: dict[str, str] = {}
         self.reads: dict[str, str] = {}  # rel path -> sha256 of the bytes read
         self.listings: dict[str, tuple[str, list[str]]] = {}  # dir -> (suffix, names)
@@ -85,7 +93,7 @@ class Workspace:
         if rel in self._text:
             return self._text[rel]
         try:
-            data = self.source.read_bytes(rel)
+            data = self.source.read_bytes(rel, what)
         except FileNotFoundError:
             raise WorkspaceError(
                 f"{what} not found", path=rel, hint=hint or "create it or fix the path"

@@ -104,7 +104,9 @@ def loop_command(
 
 
 def _progress(line: str) -> None:
-    sys.stderr.write(f"loop: {line}\n")
+    from supervisor.cli._common import escape_controls
+
+    sys.stderr.write(f"loop: {escape_controls(line)}\n")
     sys.stderr.flush()
 
 

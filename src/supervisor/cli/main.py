@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             problem, fix = str(fields.pop("problem")), fields.pop("fix")
             _json_error(problem, fix=None if fix is None else str(fix), exit_code=1, **fields)
         else:
-            sys.stderr.write(f"error: {exc}\n")
+            from supervisor.cli._common import escape_controls
+
+            sys.stderr.write(f"error: {escape_controls(str(exc))}\n")
         return EXIT_USER
     except typer.Abort:
         if as_json:
@@ -132,11 +134,17 @@ def main(argv: list[str] | None = None) -> int:
             fix = "see `supervisor --help` and the command's --help"
             _json_error(exc.format_message(), fix=fix, exit_code=EXIT_USER, error="UsageError")
             return EXIT_USER
+        import io
+
+        from supervisor.cli._common import escape_controls
+
         show = getattr(exc, "show", None)
         if callable(show):
-            show()
+            shown = io.StringIO()
+            show(file=shown)
+            sys.stderr.write(escape_controls(shown.getvalue()))
         else:
-            sys.stderr.write(f"error: {exc.format_message()}\n")
+            sys.stderr.write(f"error: {escape_controls(exc.format_message())}\n")
         return EXIT_USER
     except KeyboardInterrupt:
         if as_json:

@@ -98,7 +98,7 @@ def diff_command(
     import shutil
     import sys
 
-    from supervisor.cli._common import emit, envelope
+    from supervisor.cli._common import emit, emit_json_text, envelope
     from supervisor.trace.compare import diff_traces
     from supervisor.trace.document import KIND, build_doc, iter_json
     from supervisor.trace.parse import read_trace
@@ -133,9 +133,9 @@ def diff_command(
         sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
     if as_json and doc is not None:
         for piece in iter_json(doc):
-            emit(piece)
+            emit_json_text(piece)
     else:
         tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = shutil.get_terminal_size().columns if tty else 120
-        emit(render_table(result, color=tty, width=width, rows=max(rows, 1)))
+        emit(render_table(result, color=tty, width=width, rows=max(rows, 1)), color=tty)
     return result.exit_code

@@ -51,12 +51,18 @@ def stamp_of(now: datetime) -> str:
     return now.strftime(STAMP_FORMAT)
 
 
-def create_dir(parent: Path, stamp: str) -> tuple[Path, str]:
-    """Create ``parent/STAMP`` exclusively (``STAMP-2``… when taken); returns (dir, stamp)."""
+def create_dir(parent: Path, stamp: str, *, root: Path | None = None) -> tuple[Path, str]:
+    """Create ``parent/STAMP`` exclusively (``STAMP-2``… when taken); returns (dir, stamp).
+    With ``root``, the directory must resolve inside it (a symlinked ``reports/<ITEM>`` that
+    leads elsewhere is refused, and nothing is created there); the resolved path is returned."""
+    if root is not None:
+        parent = _confined(root, parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkspaceError(f"cannot create the bundle: {exc.strerror}", path=parent) from None
+    if root is not None:
+        parent = _confined(root, parent)  # re-check what mkdir walked through
     for n in range(1, 1000):
         name = stamp if n == 1 else f"{stamp}-{n}"
         try:
@@ -67,6 +73,19 @@ def create_dir(parent: Path, stamp: str) -> tuple[Path, str]:
             raise WorkspaceError(f"cannot create the bundle: {exc.strerror}", path=parent) from None
         return parent / name, name
     raise WorkspaceError("too many bundles with the same STAMP", path=parent / stamp)
+
+
+def _confined(root: Path, directory: Path) -> Path:
+    from supervisor.confine import confine
+
+    shown = directory.relative_to(root).as_posix() if directory.is_relative_to(root) else None
+    return confine(
+        root,
+        directory,
+        what=f"the bundle directory {shown or directory}",
+        error=WorkspaceError,
+        hint="evidence bundles must stay inside the workspace; remove the symlink that leads out",
+    ).path
 
 
 def log_names(name: str) -> tuple[str, str]:
@@ -94,9 +113,9 @@ def commands_text(rel: str, stamp: str, cwd: Path, commands: Sequence[Mapping[st
 
 def write_json(path: Path, doc: Mapping[str, Any]) -> None:
     """Write JSON by temp + rename, so a reader sees the old or the new document."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from supervisor.fsio import write_atomic
+
+    write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 def _files(root: Path) -> Iterator[str]:

@@ -5,8 +5,8 @@ Only commands declared in ``supervisor.yaml`` run, as argv lists (never a shell 
 
 * ``int`` and ``float``: a (finite) number; ``choice``: one of the declared choices;
 * ``path``: a path inside the workspace (relative paths are workspace-relative; ``..`` and
-  symlinks that leave the workspace are refused), rendered as a normalized relative path
-  (``./-x`` when it would start with ``-``);
+  symlinks that leave the workspace are refused), rendered as the resolved relative path
+  that was checked (symlinks followed, then ``..``; ``./-x`` when it would start with ``-``);
 * ``flag``: ``true/false/yes/no/on/off/1/0``; an argv word that is exactly ``{name}`` becomes
   ``--name`` (``_`` -> ``-``) when true and is dropped when false; inside a longer word a flag
   renders ``true``/``false``;
@@ -185,19 +185,13 @@ def _like(p: ParamSpec, what: str) -> str:
 
 
 def _inside(shown: str, value: str, root: Path) -> str:
+    """The workspace-relative path ``value`` really names (every symlink resolved, then
+    ``..``): exactly the path that was checked is what the command gets."""
+    from supervisor.confine import confine
+
     if not value:
         raise UsageError(f"{shown} is empty", hint="pass a path inside the workspace")
-    base = root.resolve()
-    raw = Path(value)
-    target = raw if raw.is_absolute() else base / raw
-    try:
-        target.resolve().relative_to(base)
-        rel = Path(os.path.normpath(target)).relative_to(base)
-    except ValueError:
-        raise UsageError(
-            f"{shown} is outside the workspace", hint=f"use a path inside {base}"
-        ) from None
-    text = rel.as_posix()
+    text = confine(root, value, what=shown).rel
     return f"./{text}" if text.startswith("-") else text
 
 

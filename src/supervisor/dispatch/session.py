@@ -180,7 +180,7 @@ def execute(
     root, config = ws.root, ws.config
     repo = gitio.repo_state(root)  # before the bundle exists, so it does not count as dirty
     started = clock()
-    path, stamp = B.create_dir(prepared.parent, B.stamp_of(started))
+    path, stamp = B.create_dir(prepared.parent, B.stamp_of(started), root=ws.root)
     rel = ws.rel(path)
     invs = [render(s, v, _builtins(ws, rel, stamp), config)
             for s, v in zip(prepared.specs, prepared.values, strict=True)]  # fmt: skip

@@ -27,7 +27,8 @@ from supervisor.parse.fields import (
 
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 _CITE = re.compile(
-    r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d+)(?:\s*(?:[–—-]|to)\s*#?\s*(\d+))?"
+    r"Attempts?[\s\u00a0\u202f]*#[\s\u00a0\u202f]*(\d{1,9})(?!\d)"
+    r"(?:\s*(?:[–—-]|to)\s*#?\s*(\d{1,9})(?!\d))?"
 )
 
 

@@ -57,8 +57,8 @@ def matches(path: str, patterns: Sequence[str]) -> bool:
     return any(_glob(p).match(path) for p in patterns)
 
 
-# our own temp files (supervisor.fsio.write_atomic): ".<name>.<8 random chars>.tmp"
-_TEMP = re.compile(r"(?:(?P<dir>.*)/)?\.(?P<name>[^/]+)\.[A-Za-z0-9_]{8}\.tmp\Z")
+# our own temp files (supervisor.fsio.write_atomic): ".<name>.[<pid>.]<random>.tmp"
+_TEMP = re.compile(r"(?:(?P<dir>.*)/)?\.(?P<name>[^/]+?)\.(?:\d{1,10}\.)?[A-Za-z0-9_]{3,}\.tmp\Z")
 
 
 def own_temp(path: str, patterns: Sequence[str]) -> bool:

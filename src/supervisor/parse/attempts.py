@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from supervisor.errors import ParseError
 from supervisor.model import Attempt, Field, Outcome
 from supervisor.parse.fields import list_entries, paths_in
 
@@ -73,8 +74,27 @@ def _paren(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def parse_head(head: str) -> tuple[int | None, int | None, str | None, str | None, str | None, str]:
-    """``(number, number_end, date, note, keyword, result)`` of an entry's first line."""
+MAX_DIGITS = 9  # attempt numbers past this are refused, not converted (int limit, sanity)
+
+
+def attempt_number(digits: str, path: str, line: int) -> int:
+    """``int(digits)``, refusing absurdly long numbers with a ``path:line`` error."""
+    if len(digits) > MAX_DIGITS:
+        shown = digits if len(digits) <= 20 else f"{digits[:12]}…"
+        raise ParseError(
+            f"attempt number #{shown} has {len(digits)} digits (at most {MAX_DIGITS})",
+            path=path or None,
+            line=line or None,
+            hint="renumber the attempt",
+        )
+    return int(digits)
+
+
+def parse_head(
+    head: str, path: str = "", line: int = 0
+) -> tuple[int | None, int | None, str | None, str | None, str | None, str]:
+    """``(number, number_end, date, note, keyword, result)`` of an entry's first line
+    (``path`` and ``line`` only place the error for an absurdly long attempt number)."""
     s = head.strip()
     bold_head = s.startswith("**")
     if bold_head:
@@ -87,8 +107,8 @@ def parse_head(head: str) -> tuple[int | None, int | None, str | None, str | Non
     number = number_end = None
     m = _NUMBER.match(s)
     if m:
-        number = int(m.group(1))
-        number_end = int(m.group(2)) if m.group(2) else number
+        number = attempt_number(m.group(1), path, line)
+        number_end = attempt_number(m.group(2), path, line) if m.group(2) else number
         s = s[m.end() :]
         if date is None:  # "**Attempt #1 (2025-09-30 debug loop)**: …"
             pass
@@ -110,7 +130,8 @@ def parse_attempts(field: Field) -> tuple[Attempt, ...]:
     out: list[Attempt] = []
     for entry in list_entries(field):
         head, text = entry.head, entry.text
-        number, number_end, date, note, keyword, result = parse_head(head)
+        where = (entry.span.path, entry.span.start)
+        number, number_end, date, note, keyword, result = parse_head(head, *where)
         artifacts = tuple(p for p in paths_in(text) if "/" in p)
         out.append(
             Attempt(

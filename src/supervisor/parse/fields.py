@@ -25,7 +25,9 @@ _PLAIN_FIELD = re.compile(rf"^[-*][ \t]+{_LABEL}\s*:(?!//)[ \t]*(.*)$")
 _BACKTICK = re.compile(r"`([^`\n]+)`")
 _PATHLIKE = re.compile(r"^[\w.~$<>{}\-][\w.~$<>{}/,*+\-]*/[\w.~$<>{}/,*+\-]*$|^[\w.\-]+\.\w{1,5}$")
 _BOLD = re.compile(r"\*\*|__")
-_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# Runs to collapse: 2+ blanks, or any one blank that is not a plain space (a lone space is
+# left alone, so a long line of words costs no substitutions).
+_SPACES = re.compile(r"[\s\u00a0\u202f]{2,}|[^\S ]|[\u00a0\u202f]")
 
 
 def normalize_id(raw: str) -> str:

@@ -18,8 +18,29 @@ if TYPE_CHECKING:  # pragma: no cover
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_RULE = re.compile(r"^ {0,3}(?:-[ \t]*){3,}$|^ {0,3}(?:\*[ \t]*){3,}$|^ {0,3}(?:_[ \t]*){3,}$")
+# Both checks are linear in the line length (no backtracking over a 50 MB line): the
+# heading's closing run of ``#``/blanks is stripped with rstrip, a rule is tested with str ops.
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*)$")
+_CELL_TOKEN = re.compile(r"\\.?|`+|\|")
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    m = _HEADING.match(line)
+    return (len(m.group(1)), m.group(2).rstrip(" \t#").strip()) if m else None
+
+
+def _is_rule(line: str) -> bool:
+    """A thematic break: 3+ of one of ``-*_``, blanks between, up to 3 spaces of indent."""
+    s = line.lstrip(" ")
+    if len(line) - len(s) > 3 or not s or s[0] not in "-*_":
+        return False
+    head = s[:8].replace(" ", "").replace("\t", "")
+    if head != s[0] * len(head):
+        return False  # "- Status: …", "**bold**": the common case, decided at once
+    body = s.replace(" ", "").replace("\t", "")
+    return len(body) >= 3 and body == s[0] * len(body)
+
+
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)")
 
@@ -83,10 +104,10 @@ def outline(text: str) -> Outline:
                 fenced.add(i)
             continue
         if first == "#":
-            hm = _HEADING.match(line)
+            hm = _heading(line)
             if hm:
-                headings.append(Heading(len(hm.group(1)), hm.group(2).strip(), i))
-        elif first in "-*_" and _RULE.match(line):
+                headings.append(Heading(hm[0], hm[1], i))
+        elif first in "-*_" and _is_rule(line):
             rules.append(i)
         elif first in "<=>" and _CONFLICT.match(line):
             if first == "<":
@@ -111,9 +132,17 @@ def _md() -> MarkdownIt:
     )
 
 
+MAX_BLOCK_LINE = 65_536  # longer lines are cut for the block pass (see tokens)
+
+
 def tokens(lines: Sequence[str]) -> list[Token]:
-    """Block tokens of ``lines``; ``token.map`` is 0-based relative to ``lines[0]``."""
-    return _md().parse("\n".join(lines) + "\n")
+    """Block tokens of ``lines``; ``token.map`` is 0-based relative to ``lines[0]``.
+
+    Block structure is decided by the start of a line, so lines longer than
+    :data:`MAX_BLOCK_LINE` are cut for this pass (markdown-it's per-character Python rules
+    would spend tens of seconds on one 50 MB line); :func:`blocks` restores their text."""
+    cut = [ln[:MAX_BLOCK_LINE] if len(ln) > MAX_BLOCK_LINE else ln for ln in lines]
+    return _md().parse("\n".join(cut) + "\n")
 
 
 def inline_text(tok: Token) -> str:
@@ -153,6 +182,8 @@ def blocks(lines: Sequence[str]) -> list[Block]:
             text = ""
             if t != "list_item_open" and i + 1 < len(toks) and toks[i + 1].type == "inline":
                 text = toks[i + 1].content
+                if any(len(ln) > MAX_BLOCK_LINE for ln in lines[tok.map[0] : tok.map[1]]):
+                    text = _full_text(lines[tok.map[0] : tok.map[1]], t == "heading_open")
             kind = t[: -len("_open")]
             out.append(Block(kind, tok.level, tok.map[0], tok.map[1], text))
         elif t == "fence" and tok.map:
@@ -166,33 +197,51 @@ def blocks(lines: Sequence[str]) -> list[Block]:
     return out
 
 
+def _full_text(lines: Sequence[str], heading: bool) -> str:
+    """The inline text of a paragraph or heading with a line cut by :func:`tokens`."""
+    if heading:
+        m = _heading(lines[0])
+        return m[1] if m else lines[0].strip().lstrip("#").strip()
+    return "\n".join(ln.strip() for ln in lines).strip()
+
+
 def cell_spans(line: str) -> list[tuple[int, int]]:
     """Offsets ``(start, end)`` of each table cell's text, splitting on ``|`` outside code
     spans and escapes; the empty outer cells of ``| a | b |`` are dropped, so a missing
     leading or trailing pipe changes nothing. Editors use these to replace one cell in place."""
+    if "`" not in line and "\\" not in line:  # no code spans or escapes: split at C speed
+        bounds = [-1]
+        at = line.find("|")
+        while at != -1:
+            bounds.append(at)
+            at = line.find("|", at + 1)
+        bounds.append(len(line))
+        return _trim_outer(line, bounds)
     bounds = [-1]
     tick_run = 0  # length of the backtick run that opened the current code span
-    i, n = 0, len(line)
-    while i < n:
-        ch = line[i]
-        if ch == "\\":
-            i += 2
+    closer: dict[int, int] = {}  # run length -> next position of such a run (-1: none left)
+    for m in _CELL_TOKEN.finditer(line):
+        tok = m.group()
+        if tok[0] == "\\":
             continue
-        if ch == "`":
-            j = i
-            while j < n and line[j] == "`":
-                j += 1
-            run = j - i
-            if tick_run == 0 and line.find("`" * run, j) != -1:
-                tick_run = run
+        if tok[0] == "`":
+            run, j = len(tok), m.end()
+            if tick_run == 0:
+                known = closer.get(run)
+                if known is None or (known != -1 and known < j):
+                    known = closer[run] = line.find(tok, j)
+                if known != -1:
+                    tick_run = run
             elif tick_run == run:
                 tick_run = 0
-            i = j
             continue
-        if ch == "|" and tick_run == 0:
-            bounds.append(i)
-        i += 1
-    bounds.append(n)
+        if tick_run == 0:
+            bounds.append(m.start())
+    bounds.append(len(line))
+    return _trim_outer(line, bounds)
+
+
+def _trim_outer(line: str, bounds: list[int]) -> list[tuple[int, int]]:
     spans = [(bounds[k] + 1, bounds[k + 1]) for k in range(len(bounds) - 1)]
     stripped = line.strip()
     if stripped.startswith("|") and spans and not line[slice(*spans[0])].strip():

@@ -154,6 +154,21 @@ def _validate(ws: Workspace, req: AttemptRequest) -> tuple[TaskState | None, str
     return state, status
 
 
+def _refuse_conflicts(text: str, rel: str) -> None:
+    """Refuse to edit a file with unresolved merge-conflict markers, naming their lines."""
+    from supervisor.parse.markdown import outline
+
+    regions = outline(text).conflicts
+    if regions:
+        where = ", ".join(f"{a}-{b}" for a, b in regions)
+        raise WorkspaceError(
+            f"unresolved merge conflict (lines {where})",
+            path=rel,
+            line=regions[0][0],
+            hint="resolve it (keep one side, remove the <<<<<<< ======= >>>>>>> lines), then retry",
+        )
+
+
 def _plan_change(
     texts: dict[str, str], rel: str, task_id: str, state: TaskState, facts: dict[str, Any]
 ) -> str:
@@ -162,6 +177,7 @@ def _plan_change(
     from supervisor.record.edits import apply_edits, verify_confined
 
     text = texts[rel]
+    _refuse_conflicts(text, rel)
     plan = parse_plan(text, rel)
     task = _task(plan, task_id)
     facts["task"], facts["state_from"] = task.id, task.raw_state
@@ -192,7 +208,9 @@ def record_attempt(
     forced = _one_line(req.force, "--force") if req.force is not None else None
     day = attempt_date(req.date, env)
     user_metrics = _metrics(req.metrics)
-    item = entries.one_item(ws.ledger(), req.item)  # early, friendly errors
+    ledger = ws.ledger()
+    _refuse_conflicts(ws.read_text(ws.ledger_path), ws.ledger_path)
+    item = entries.one_item(ledger, req.item)  # early, friendly errors
     plan_rel, task_id = None, ""
     if req.task is not None:
         plan_rel = ws.plan_for(item)
@@ -234,6 +252,7 @@ def record_attempt(
             facts["task"] = task_id
             notes.append(f"task {task_id}")
         text = texts[ledger_rel]
+        _refuse_conflicts(text, ledger_rel)
         lines = split_lines(text)
         ledger = parse_ledger(text, ledger_rel)
         it = entries.one_item(ledger, req.item)
@@ -261,7 +280,7 @@ def record_attempt(
         return texts
 
     paths = [ledger_rel] + ([plan_rel] if plan_rel and state is not None else [])
-    written = rewrite(ws.root, paths, transform)
+    written = rewrite(ws.root, paths, transform, max_bytes=ws.config.limits.max_file_bytes)
     files = tuple(p for p in paths if p in written)
     sha = None
     if req.commit:

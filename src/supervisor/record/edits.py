@@ -74,14 +74,25 @@ def changed_ranges(old: str, new: str) -> list[tuple[int, int]]:
 
 
 def verify_confined(old: str, new: str, allowed: Iterable[tuple[int, int]], path: str) -> None:
-    """Refuse a rewrite that changed lines outside the ``allowed`` old-file ranges."""
+    """Refuse a rewrite that changed lines outside the ``allowed`` old-file ranges.
+
+    Judged line by line, not per diff block: adjacent edits merge into one difflib block,
+    and each changed old line only needs to lie in some allowed range. An insertion (no old
+    line changed) must fall at or next to an allowed range."""
     spans = list(allowed)
     for lo, hi in changed_ranges(old, new):
-        inside = any(a - 1 <= lo and hi <= b for a, b in spans)
-        if not inside:
+        if hi < lo:  # pure insertion between old lines hi and lo
+            bad = None if any(a - 1 <= lo and hi <= b for a, b in spans) else lo
+        else:
+            bad = next((n for n in range(lo, hi + 1) if not _covered(n, spans)), None)
+        if bad is not None:
             raise WriteConflictError(
                 f"an edit would change lines {lo}-{hi} outside the intended entries",
                 path=path,
-                line=lo,
+                line=bad,
                 hint="nothing was written; this is a bug in the edit — please report it",
             )
+
+
+def _covered(line: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= line <= b for a, b in spans)

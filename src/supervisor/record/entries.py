@@ -55,7 +55,7 @@ def next_number(item: Item) -> int:
         n
         for f in item.fields
         if f.label.lower().startswith("attempt")
-        for n in [style.highest_number(f.raw)]
+        for n in [style.highest_number(f.raw, f.span.path, f.span.start)]
         if n is not None
     ]
     return max(best) + 1 if best else 1

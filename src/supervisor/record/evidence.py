@@ -62,15 +62,10 @@ def workspace_path(root: Path, raw: str, what: str) -> str:
         raise UsageError(f"empty {what} path", hint="cite a path inside the workspace")
     if "`" in raw or "\n" in raw:
         raise UsageError(f"{what} path {raw!r} contains a backtick or newline", hint="rename it")
-    base = root.resolve()
-    p = Path(raw)
-    target = p if p.is_absolute() else base / p
-    try:
-        rel = target.resolve().relative_to(base).as_posix()
-    except ValueError:
-        raise UsageError(
-            f"{what} is outside the workspace", path=raw, hint=f"cite a path inside {base}"
-        ) from None
+    from supervisor.confine import confine
+
+    checked = confine(root, raw, what=what, path=raw, hint=f"cite a path inside {root.resolve()}")
+    rel, target = checked.rel, checked.path
     if not target.exists():
         hint = (
             "pass the directory `supervisor dispatch` printed (reports/<ITEM>/phase_<x>/<STAMP>)"

@@ -36,14 +36,18 @@ class AttemptStyle:
     period: bool = False  # ``Attempt #N (…). Result:`` instead of ``Attempt #N — Result:``
 
 
-def highest_number(raw: str) -> int | None:
+def highest_number(raw: str, path: str = "", first: int = 0) -> int | None:
     """The highest attempt number written at the start of any bullet in ``raw`` (ranges count
-    their upper end; nested attempts count too; mentions inside text do not)."""
+    their upper end; nested attempts count too; mentions inside text do not); ``first`` is
+    the file line of ``raw``'s first line (for errors)."""
+    from supervisor.parse.attempts import attempt_number
+
     best: int | None = None
-    for line in raw.split("\n"):
+    for k, line in enumerate(raw.split("\n")):
         m = _NUMBERED.match(line)
         if m:
-            n = max(int(m.group(1)), int(m.group(2) or 0))
+            where = (path, first + k if first else 0)
+            n = max(attempt_number(m.group(1), *where), attempt_number(m.group(2) or "0", *where))
             best = n if best is None else max(best, n)
     return best
 

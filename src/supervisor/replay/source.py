@@ -12,7 +12,7 @@ class CommitSource:
         self.reader = reader
         self.sha = sha
 
-    def read_bytes(self, rel: str) -> bytes:
+    def read_bytes(self, rel: str, what: str = "file") -> bytes:
         data = self.reader.read(self.sha, rel)
         if data is None:
             raise FileNotFoundError(rel)

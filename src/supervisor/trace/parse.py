@@ -37,6 +37,7 @@ directory: its ``.npy``/``.npz``/APRT files in sorted file-name order (number st
 
 from __future__ import annotations
 
+import math
 import struct
 from pathlib import Path
 from typing import Any
@@ -126,11 +127,44 @@ def _read_npy(p: Path) -> list[Tap]:
     return [Tap(p.stem, (), 0, arr, None, arr.dtype.name, str(p), offset=offset)]
 
 
+MAX_NPZ_BYTES = 1 << 30  # declared (uncompressed) array bytes an .npz may hold
+
+
+def _check_npz_size(p: Path, limit: int = MAX_NPZ_BYTES) -> None:
+    """Refuse an archive whose members declare more than ``limit`` bytes in all (the zip's
+    uncompressed sizes and the arrays' header shapes), before anything is decompressed."""
+    import zipfile
+
+    from numpy.lib import format as npformat
+
+    total = 0
+    with zipfile.ZipFile(p) as zf:
+        for info in zf.infolist():
+            declared = info.file_size
+            if info.filename.endswith(".npy"):
+                with zf.open(info) as fh:
+                    version = npformat.read_magic(fh)
+                    read = {(1, 0): npformat.read_array_header_1_0,
+                            (2, 0): npformat.read_array_header_2_0}.get(version)  # fmt: skip
+                    if read is not None:
+                        shape, _, dtype = read(fh, max_header_size=10_000)
+                        declared = max(declared, math.prod(shape) * dtype.itemsize)
+            total += declared
+            if total > limit:
+                raise TraceFormatError(
+                    f"member '{info.filename.removesuffix('.npy')}' takes the archive past"
+                    f" {limit / 2**30:g} GiB of array data ({total / 2**30:.1f} GiB declared)",
+                    path=p,
+                    hint="split it into smaller stage files, or compare a slice",
+                )
+
+
 def _read_npz(p: Path) -> list[Tap]:
     import zipfile
 
     taps = []
     try:
+        _check_npz_size(p)
         with np.load(p, allow_pickle=False) as z:
             for member in z.files:
                 arr = _check_array(p, np.asarray(z[member]), f"member '{member}'")

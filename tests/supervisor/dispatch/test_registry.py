@@ -74,11 +74,13 @@ def test_given_values_are_normalized(mini_ws: Path) -> None:
         ),
         (
             "target=../outside",
-            "args: target='../outside' is outside the workspace — use a path inside {ws}",
+            "args: target='../outside' is outside the workspace (resolves to {ws.parent}/outside)"
+            " — use a path inside {ws}",
         ),
         (
             "target=/etc/passwd",
-            "args: target='/etc/passwd' is outside the workspace — use a path inside {ws}",
+            "args: target='/etc/passwd' is outside the workspace (resolves to /etc/passwd)"
+            " — use a path inside {ws}",
         ),
         ("target=", "args: target='' is empty — pass a path inside the workspace"),
         (

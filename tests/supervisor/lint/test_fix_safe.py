@@ -85,3 +85,17 @@ def test_fix_leaves_unfixable_rows(clean_ws: Path, mutate: Mutate, run_lint: Lin
     report = run_lint(clean_ws, fix_safe=True)
     assert report.fixed == ()
     assert [f.code for f in report.findings] == ["L103", "L117"]
+
+
+def test_fix_safe_with_many_adjacent_lines(clean_ws: Path, mutate: Mutate, run_lint: Lint) -> None:
+    """Issue 15, item 8: four adjacent table rows with trailing whitespace are fixed in one
+    go (the confinement check used to compare one diff block with one edit span)."""
+    text = (clean_ws / PLAN).read_text(encoding="utf-8")
+    rows = [ln for ln in text.splitlines() if ln.startswith("|")][:4]
+    mutate(clean_ws, [(PLAN, row + "\n", row + "  \n") for row in rows])
+    drifted = run_lint(clean_ws)
+    assert [(f.code, f.line) for f in drifted.findings] == [("L118", n) for n in (10, 11, 12, 13)]
+    fixed = run_lint(clean_ws, fix_safe=True)
+    assert fixed.findings == ()
+    assert [(r.path, r.lines) for r in fixed.fixed] == [(PLAN, (10, 11, 12, 13))]
+    assert (clean_ws / PLAN).read_text(encoding="utf-8") == text

@@ -101,3 +101,19 @@ def test_stale_temp_files_are_swept(tmp_path: Path) -> None:
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     write_atomic(target, "x\n")
     assert target.read_text() == "x\n" and not old.exists() and fresh.exists()
+
+
+def test_adjacent_edits_are_judged_line_by_line() -> None:
+    """Three adjacent one-line edits merge into one difflib block; each changed line is
+    inside an allowed span, so the rewrite is confined (issue 15, item 8)."""
+    text = "a\nb\nc\nd\ne\n"
+    edits = [Edit.replace(2, "B"), Edit.replace(3, "C"), Edit.replace(4, "D")]
+    new = apply_edits(text, edits)
+    assert changed_ranges(text, new) == [(2, 4)]
+    verify_confined(text, new, [(e.start, e.end) for e in edits], "f.md")
+    with pytest.raises(WriteConflictError) as err:  # line 3 changed but only 2 and 4 allowed
+        verify_confined(text, new, [(2, 2), (4, 4)], "f.md")
+    assert str(err.value) == (
+        "f.md:3: an edit would change lines 2-4 outside the intended entries — nothing was"
+        " written; this is a bug in the edit — please report it"
+    )

@@ -223,14 +223,18 @@ def test_plan_marker_style_is_kept(demo_ws: Path, record: Run) -> None:
             ["--bundle", "reports/nope"],
             "reports/nope: bundle not found — pass the directory `supervisor dispatch` printed (reports/<ITEM>/phase_<x>/<STAMP>)",
         ),
-        (["--bundle", "/tmp"], "/tmp: bundle is outside the workspace — cite a path inside {ws}"),
+        (
+            ["--bundle", "/tmp"],
+            "/tmp: bundle is outside the workspace (resolves to /tmp) — cite a path inside {ws}",
+        ),
         (
             ["--bundle", "docs"],
             "docs: not an evidence bundle (no bundle.json) — cite a directory created by `supervisor dispatch`",
         ),
         (
             ["--artifacts", "../x"],
-            "../x: artifact is outside the workspace — cite a path inside {ws}",
+            "../x: artifact is outside the workspace (resolves to {ws.parent}/x)"
+            " — cite a path inside {ws}",
         ),
         (
             ["--artifacts", "reports/missing.log"],
