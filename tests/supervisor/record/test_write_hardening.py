@@ -147,8 +147,9 @@ def test_fifo_and_device_ledgers_are_refused(demo_ws: Path, run_cli: Run) -> Non
     )
     cfg = demo_ws / "supervisor.yaml"
     cfg.write_text(cfg.read_text().replace("  ledger: docs/fix_plan.md\n", ""))
-    r = run_cli(["lint"], demo_ws)  # lint skips what is not a file; it must not hang or crash
-    assert r.returncode == 0 and r.stderr == ""
+    r = run_cli(["lint"], demo_ws)  # not a file, so no ledger to lint: an error, no hang
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: docs/fix_plan.md: ledger not found, so there is nothing")
     for cmd in (["next"], ["status"], ["record-attempt", *RECORD]):  # refused before reading
         r = run_cli(cmd, demo_ws)
         assert r.returncode == 1, r.stderr
