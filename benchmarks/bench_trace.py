@@ -143,7 +143,7 @@ def make_text(d: Path) -> tuple[Path, Path]:
 
 def _ours_inproc(pa: Path, pb: Path) -> Callable[[], object]:
     def run() -> object:
-        from supervisor.trace.compare import diff_traces
+        from supervisor.trace.align import diff_traces
         from supervisor.trace.parse import read_trace
         from supervisor.trace.report import render_table
         from supervisor.trace.tolerance import Policy

@@ -8,7 +8,8 @@ string, in a ``nonfinite`` object beside it (``"sqnr_db": null, "nonfinite": {"s
 * ``reference``: ``"a"`` (the first argument); ``verdict`` (pass | fail); ``exit_code``
   (0 | 2); ``reasons``;
 * ``inputs.a`` / ``inputs.b``: path, format, sha256, taps, dtype, dtype_note, prefixes,
-  lines, skipped;
+  lines, skipped, order (binary inputs: {rule: natural | stored | explicit, source, names —
+  the files of a directory or the taps of one file, in the order read — unmatched}; text: null);
 * ``counts``: taps_a, taps_b, compared, pass, fail, waived, missing, only_in_b;
 * ``first_divergence``: index, label, where, name, qualifiers, status, reasons,
   previous_pass {index, label, where}, first_failing_qualifier, failing_qualifiers — or null;
@@ -73,6 +74,19 @@ def provenance(t: Trace) -> dict[str, Any]:
         "prefixes": list(t.prefixes),
         "lines": t.lines,
         "skipped": dict(t.skipped),
+        "order": _order(t),
+    }
+
+
+def _order(t: Trace) -> dict[str, Any] | None:
+    if t.order is None:
+        return None
+    o = t.order
+    return {
+        "rule": o.rule,
+        "source": o.source or None,
+        "names": list(o.names),
+        "unmatched": o.unmatched,
     }
 
 
