@@ -139,10 +139,15 @@ def diff_command(
     if out is not None and doc is not None:
         written = write_bundle(out, doc, result)
         sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
-    if as_json and doc is not None:
+        if as_json:  # the document is written once: stdout gets metrics.json's bytes
+            sys.stdout.flush()
+            with written[0].open("rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    elif as_json and doc is not None:
         for piece in iter_json(doc):
             emit(piece)
-    else:
+    if not as_json:
         tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = shutil.get_terminal_size().columns if tty else 120
         emit(render_table(result, color=tty, width=width, rows=max(rows, 1)))
