@@ -34,7 +34,7 @@ _GLOB = re.compile(r"[*?\[]")
 def natural_key(name: str) -> tuple[tuple[tuple[int, str | int], ...], str]:
     """Sort key: digit runs compare as numbers (``layer.2`` < ``layer.10``), text as text."""
     parts = _DIGITS.split(name)
-    key = tuple((1, int(p)) if k % 2 else (0, p) for k, p in enumerate(parts) if p)
+    key = tuple((0, int(p)) if k % 2 else (1, p) for k, p in enumerate(parts) if p)
     return key, name
 
 
@@ -136,7 +136,8 @@ def refuse_unused(spec: OrderSpec, orders: Sequence[Order]) -> None:
         return
     pat = unused[0]
     names = list(dict.fromkeys(n for o in orders for n in o.names))
-    near = close_matches(pat.text, names)
+    stems = [n.rsplit(".", 1)[0] if "." in n[1:] else n for n in names]
+    near = close_matches(pat.text, dict.fromkeys([*stems, *names]))
     if near:
         hint = f"did you mean {', '.join(near)}?"
     else:

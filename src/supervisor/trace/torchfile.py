@@ -75,7 +75,7 @@ def _why(exc: Exception) -> str:
     import re
 
     text = str(exc)
-    m = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    m = re.search(r"[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)", text)
     if m:
         return f"it names the global {m.group(1)}, which weights_only loading does not allow"
     return text.splitlines()[0] if text else type(exc).__name__
