@@ -2,12 +2,13 @@
 
 :func:`supervisor.trace.document.iter_taps` builds each entry as a dict (the definition);
 :func:`tap_lines` writes the same entries as JSON text without building them: per-key pieces
-(name, qualifiers, label base) and per-shape/dtype pieces are encoded once, metric rows are
-turned into Python numbers a block at a time, failure reasons come from the vectorized
-:func:`~supervisor.trace.gates.reasons_many`, and each entry is one f-string. Entries it does
-not cover (text taps, waived, missing or structurally judged taps, non-finite metrics) are
-encoded from :func:`iter_taps`' dict. The text is byte-for-byte what ``json`` writes for the
-dicts (``float.__repr__`` for floats, as ``json`` uses), and the tests check that it is.
+(name, qualifiers, label base) and per-shape/dtype pieces are encoded once; each metric column
+is turned into JSON numbers a block at a time by orjson (shortest round-trip floats, in C);
+failure reasons come from the vectorized :func:`~supervisor.trace.gates.reasons_many` and the
+top-K elements of small taps from one sort per batch. Entries it does not cover (text taps,
+waived, missing or structurally judged taps, multi-dimensional taps, non-finite metrics) are
+encoded from :func:`iter_taps`' dict. The document parses to exactly the dicts' document (the
+tests check it); only number spelling differs (``1e-9`` where ``json`` writes ``1e-09``).
 """
 
 from __future__ import annotations
