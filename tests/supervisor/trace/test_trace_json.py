@@ -154,3 +154,15 @@ def test_json_of_1e5_taps_parses(run_cli: Run, tmp_path: Path) -> None:
     assert tap["metrics"]["max_abs_a"] in (vals[60_000, 0], vals[60_000, 1])
     assert [e["a"] for e in tap["top_k"]] == sorted(vals[60_000].tolist(), key=lambda v: -abs(v))
     assert doc["taps"][5]["metrics"]["max_abs"] == 0.0
+
+
+def test_plot_thins_long_series_to_their_envelope() -> None:
+    from supervisor.trace.plot import thin
+
+    xs = np.arange(12, dtype=np.int64)
+    ys = np.array([5.0, 1, 3, 3, 9, 2, 4, 4, 4, 8, 0.5, 7])
+    # 12 taps in 2 bins: each bin keeps its highest and lowest points
+    kx, ky = thin(xs, ys, 12, bins=2)
+    assert (kx.tolist(), ky.tolist()) == ([1, 4, 9, 10], [1.0, 9.0, 8.0, 0.5])
+    same = thin(xs[:4], ys[:4], 12, bins=2)
+    assert same[0].tolist() == [0, 1, 2, 3]  # few points: all kept
