@@ -32,20 +32,23 @@ ENCODE: Callable[[Any], str] = json.JSONEncoder(
 _STR: Callable[[str], str] = json.encoder.encode_basestring
 
 
-_METRICS = (
-    '{{"n": {}, "nan_a": {}, "inf_a": {}, "nan_b": {}, "inf_b": {}, "nonfinite_mismatch": {}, '
-    '"delta": {}, "rel_delta": {}, "max_abs": {}, "max_abs_index": [{}], "max_abs_a": {}, '
-    '"max_abs_b": {}, "max_rel": {}, "max_rel_index": [{}], "rms_diff": {}, "ref_rms": {}, '
-    '"rel_rms": {}, "norm_a": {}, "norm_b": {}, "norm_ratio": {}, "cosine": {}, "sqnr_db": {}, '
-    '"mismatch": {}, "mismatch_fraction": {}, "worst_tol_ratio": {}, "rel_err": {}}}'
-).format  # the metrics object, fields in COLUMNS order; 1-D taps (flat indices)
-
-
-def _shape_text(shape: tuple[int, ...], cache: dict[tuple[int, ...], str]) -> str:
-    s = cache.get(shape)
-    if s is None:
-        s = cache[shape] = ENCODE(list(shape))
-    return s
+def _metrics(
+    n: str, nan_a: str, inf_a: str, nan_b: str, inf_b: str, nf_mis: str, delta: str,
+    rel_delta: str, max_abs: str, abs_at: str, abs_a: str, abs_b: str, max_rel: str, rel_at: str,
+    rms_diff: str, ref_rms: str, rel_rms: str, norm_a: str, norm_b: str, norm_ratio: str,
+    cosine: str, sqnr: str, mismatch: str, mism_frac: str, ratio: str, rel_err: str,
+) -> str:  # fmt: skip
+    """The metrics object of a 1-D tap from its JSON numbers, in :data:`COLUMNS` order."""
+    return (
+        f'{{"n": {n}, "nan_a": {nan_a}, "inf_a": {inf_a}, "nan_b": {nan_b}, "inf_b": {inf_b}, '
+        f'"nonfinite_mismatch": {nf_mis}, "delta": {delta}, "rel_delta": {rel_delta}, '
+        f'"max_abs": {max_abs}, "max_abs_index": [{abs_at}], "max_abs_a": {abs_a}, '
+        f'"max_abs_b": {abs_b}, "max_rel": {max_rel}, "max_rel_index": [{rel_at}], '
+        f'"rms_diff": {rms_diff}, "ref_rms": {ref_rms}, "rel_rms": {rel_rms}, '
+        f'"norm_a": {norm_a}, "norm_b": {norm_b}, "norm_ratio": {norm_ratio}, '
+        f'"cosine": {cosine}, "sqnr_db": {sqnr}, "mismatch": {mismatch}, '
+        f'"mismatch_fraction": {mism_frac}, "worst_tol_ratio": {ratio}, "rel_err": {rel_err}}}'
+    )
 
 
 def tap_lines(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator[str]:
@@ -79,9 +82,11 @@ def tap_lines(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator[
     key_pieces = []
     for (name, quals), reps in zip(r.keys, r.repeats.tolist(), strict=True):
         base = ENCODE(" ".join([*(f"{k}={v}" for k, v in quals), name]))
-        key_pieces.append((ENCODE(name), ENCODE(dict(quals)), base[:-1], reps > 1))
-    shapes: dict[tuple[int, ...], str] = {}
-    dtypes: dict[tuple[str, str], str] = {}
+        head = f', "name": {ENCODE(name)}, "qualifiers": {ENCODE(dict(quals))}, "occurrence": '
+        key_pieces.append((head, base[:-1], reps > 1))
+    mids: dict[tuple[Any, ...], str] = {}
+    dtypes_a, dtypes_b = a.dtypes, b.dtypes
+    whys = {i: "[" + ", ".join(map(_STR, why)) + "]" for i, why in reasons.items()}
     key_id = r.key_id.tolist()
     occ = r.occurrence.tolist()
     match = r.match.tolist()
@@ -101,39 +106,38 @@ def tap_lines(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator[
             if c in ("delta", "rel_delta"):  # scalars only: NaN (written null) elsewhere
                 col = np.where(scalar[lo:hi], col, np.nan)
             block.append(texts(np.ascontiguousarray(col)))
-        metrics = list(map(_METRICS, *block))
+        metrics = list(map(_metrics, *block))
         for k, m in enumerate(metrics):
             i = lo + k
             if not fast_l[i]:
                 yield ENCODE(slow(i))
                 continue
             j = match[i]
-            name_t, quals_t, base, numbered = key_pieces[key_id[i]]
+            head, base, numbered = key_pieces[key_id[i]]
             label = f'{base}#{occ[i] + 1}"' if numbered else f'{base}"'
             where_a = lines_a[i] if lines_a is not None else ENCODE(a.where(i))
             where_b = lines_b[j] if lines_b is not None else ENCODE(b.where(j))
             shape_a = (counts_a[i],) if text_a else a.shape(i)
             shape_b = (counts_b[j],) if text_b else b.shape(j)
-            dt = (a.dtypes[i], b.dtypes[j])
-            dtype_t = dtypes.get(dt)
-            if dtype_t is None:
-                dtype_t = dtypes[dt] = ENCODE({"a": dt[0], "b": dt[1]})
+            mid_key = (shape_a, shape_b, dtypes_a[i], dtypes_b[j], tol_id[i])
+            mid = mids.get(mid_key)
+            if mid is None:
+                mid = mids[mid_key] = (
+                    f'"shape": {{"a": {ENCODE(list(shape_a))}, "b": {ENCODE(list(shape_b))}}}, '
+                    f'"dtype": {ENCODE({"a": mid_key[2], "b": mid_key[3]})}, '
+                    f'"tolerance": {tol_id[i]}, "waiver": null, "would_pass": null, "metrics": '
+                )
             if status_l[i] == PASS:
-                st, why = '"pass"', "[]"
+                st = '"pass", "reasons": [], "notes": [], "where": {"a": '
             else:
-                st, why = '"fail"', "[" + ", ".join(map(_STR, reasons.get(i, ()))) + "]"
+                st = f'"fail", "reasons": {whys.get(i, "[]")}, "notes": [], "where": {{"a": '
             top_t = tops.get(i)
             if top_t is None:
                 top = r.top_of(i)
                 top_t = _top_text(top) if top else "[]"
             yield (
-                f'{{"index": {i}, "label": {label}, "name": {name_t}, "qualifiers": {quals_t}, '
-                f'"occurrence": {occ[i]}, "status": {st}, "reasons": {why}, "notes": [], '
-                f'"where": {{"a": {where_a}, "b": {where_b}}}, '
-                f'"shape": {{"a": {_shape_text(shape_a, shapes)}, "b": '
-                f"{_shape_text(shape_b, shapes)}}}, "
-                f'"dtype": {dtype_t}, "tolerance": {tol_id[i]}, "waiver": null, '
-                f'"would_pass": null, "metrics": {m}, "top_k": {top_t}}}'
+                f'{{"index": {i}, "label": {label}{head}{occ[i]}, "status": {st}{where_a}, '
+                f'"b": {where_b}}}, {mid}{m}, "top_k": {top_t}}}'
             )
 
 
