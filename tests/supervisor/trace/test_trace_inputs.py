@@ -308,3 +308,24 @@ def test_mixed_pt_npz_safetensors_directory(run_cli: Run, tmp_path: Path) -> Non
     assert (first["label"], first["previous_pass"]["label"]) == ("head", "attn")
     top = doc["taps"][2]["top_k"][0]
     assert (top["index"], top["a"], top["b"]) == ([5], float(head[5]), float(bad[5]))
+
+
+def test_torch_is_imported_only_for_pt_files(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.ones(3))
+    torch.save(torch.ones(3), tmp_path / "x.pt")
+    code = (
+        "import contextlib, io, sys\n"
+        "from supervisor.cli.main import main\n"
+        "sys.argv = ['supervisor', 'trace', 'diff', sys.argv[1], sys.argv[1], '--json']\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    for name, loaded in (("x.npy", "False"), ("x.pt", "True")):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout == f"{loaded}\n", out.stderr
