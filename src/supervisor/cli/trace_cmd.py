@@ -19,8 +19,8 @@ DIFF_HELP = """Align two traces tap by tap and say exactly where they part.
 REF is the reference (a): taps are listed and judged in its order. CANDIDATE (b) is
 compared against it. Each may be a text trace (`PREFIX: [k=v ...] name v1 v2 ...`, e.g.
 TRACE_C / TRACE_PY logs), a .npy or .npz stage tensor file, an APRT stage file, a torch.save file
-(tensors, dicts and lists of tensors; loaded with weights_only=True), a safetensors file,
-or a directory of them, mixed (read in natural order of the file names, layer.2 before
+(tensors, dicts and lists of tensors; loaded with weights_only=True), a safetensors or
+GGUF file, or a directory of them, mixed (read in natural order of the file names, layer.2 before
 layer.10, or in --order; the order used is printed).
 
 An element passes when |b - a| <= atol + rtol*|a|; (rtol, atol) come from the tap

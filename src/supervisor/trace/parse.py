@@ -34,7 +34,8 @@ u32 LE element count, f32 LE body; one tap named by the stem, the layer kept as 
 ``torch.save`` files (``.pt``/``.pth``, or a zip holding ``data.pkl``): tensors, dicts and lists
 of tensors, loaded with ``weights_only=True`` (:mod:`~supervisor.trace.torchfile`);
 safetensors (``.safetensors``, or a file that starts with its header) read from the documented
-format (:mod:`~supervisor.trace.safetensors_file`). Pickled data is never loaded: object
+format (:mod:`~supervisor.trace.safetensors_file`); GGUF files' unquantized tensors
+(``.gguf``, :mod:`~supervisor.trace.gguf_file`). Pickled data is never loaded: object
 ``.npy`` arrays and ``.pt`` files holding other objects are refused. A directory: its stage
 files (any of those formats, mixed) in natural order of their names (``layer.2`` before
 ``layer.10``) or in ``order`` (``--order``, :mod:`~supervisor.trace.order`); other files are
@@ -62,7 +63,7 @@ __all__ = ["Qualifiers", "Tap", "Trace", "TraceFormatError", "label_of", "read_t
 
 APRT_MAGIC = binary.APRT_MAGIC
 APRT_HEADER = binary.APRT_HEADER
-STAGE_KINDS = ("npy", "npz", "aprt", "pt", "safetensors")
+STAGE_KINDS = ("npy", "npz", "aprt", "pt", "safetensors", "gguf")
 _SUFFIX = {
     ".npy": "npy",
     ".npz": "npz",
@@ -70,6 +71,7 @@ _SUFFIX = {
     ".pt": "pt",
     ".pth": "pt",
     ".safetensors": "safetensors",
+    ".gguf": "gguf",
 }
 
 
@@ -107,8 +109,9 @@ def read_trace(
 
 
 def kind_of(p: Path) -> str:
-    """``npy`` | ``npz`` | ``aprt`` | ``pt`` | ``safetensors`` | ``text``: by suffix, else by
-    the first bytes (a zip holding ``data.pkl`` is a ``torch.save`` file, not an ``.npz``)."""
+    """``npy`` | ``npz`` | ``aprt`` | ``pt`` | ``safetensors`` | ``gguf`` | ``text``: by suffix,
+    else by the first bytes (a zip holding ``data.pkl`` is a ``torch.save`` file, not an
+    ``.npz``)."""
     import zipfile
 
     from supervisor.trace.safetensors_file import looks_like
@@ -136,6 +139,8 @@ def kind_of(p: Path) -> str:
         return "aprt"
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    if head.startswith(b"GGUF"):
+        return "gguf"
     if looks_like(head, size):
         return "safetensors"
     return "npz" if head.startswith(b"PK\x03\x04") else "text"
@@ -151,6 +156,10 @@ def _read_stage(p: Path, kind: str) -> tuple[list[Tap], int]:
         from supervisor.trace.safetensors_file import read_safetensors
 
         return read_safetensors(p), 0
+    if kind == "gguf":
+        from supervisor.trace.gguf_file import read_gguf
+
+        return read_gguf(p), 0
     readers: dict[str, Callable[[Path], list[Tap]]] = {
         "npy": binary.read_npy,
         "npz": binary.read_npz,
@@ -172,7 +181,7 @@ def _read_dir(d: Path, spec: OrderSpec | None) -> Trace:
             stages.append((f, kind))
     if not stages:
         raise TraceFormatError(
-            "no stage files (.npy, .npz, APRT, .pt, .safetensors) in this directory",
+            "no stage files (.npy, .npz, APRT, .pt, .safetensors, .gguf) in this directory",
             path=d,
             hint="pass a directory of stage tensors or a single trace file",
         )

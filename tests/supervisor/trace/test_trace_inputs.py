@@ -329,3 +329,53 @@ def test_torch_is_imported_only_for_pt_files(tmp_path: Path) -> None:
             check=True,
         )
         assert out.stdout == f"{loaded}\n", out.stderr
+
+
+def _gguf(path: Path, tensors: dict[str, np.ndarray], **extra: object) -> Path:
+    gguf = pytest.importorskip("gguf")
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_array("tokenizer.tokens", ["a", "bb", "ccc"])
+    w.add_float32("scale", 0.5)
+    for name, value in tensors.items():
+        w.add_tensor(name, value, **extra)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def test_gguf_tensors_read_like_the_reference_reader(tmp_path: Path) -> None:
+    gguf = pytest.importorskip("gguf")
+    tensors = {
+        "blk.0.w": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "blk.1.h": np.array([1.5, -2.0], dtype=np.float16),
+        "blk.10.i": np.array([1, 2, 3], dtype=np.int32),
+    }
+    p = _gguf(tmp_path / "m.gguf", tensors)
+    t = read_trace(p)
+    assert (t.format, [x.name for x in t.taps]) == ("gguf", list(tensors))
+    for tap, ref in zip(t.taps, gguf.GGUFReader(str(p)).tensors, strict=True):
+        assert tap.name == ref.name
+        np.testing.assert_array_equal(tap.values, np.asarray(ref.data).reshape(tap.shape))  # type: ignore[arg-type]
+        assert tap.values.dtype == tensors[tap.name].dtype  # type: ignore[union-attr]
+    assert kind_of(p.rename(tmp_path / "model")) == "gguf"  # recognized by its magic
+
+
+def test_gguf_quantized_and_truncated_are_refused(tmp_path: Path) -> None:
+    gguf = pytest.importorskip("gguf")
+    q = np.zeros(18, dtype=np.uint8)  # one Q4_0 block: 32 weights in 18 bytes
+    p = _gguf(tmp_path / "q.gguf", {"w": q}, raw_dtype=gguf.GGMLQuantizationType.Q4_0)
+    with pytest.raises(TraceFormatError) as err:
+        read_trace(p)
+    assert str(err.value) == (
+        f"{p}: tensor 'w' has GGML type 2 (quantized or unknown); not compared — compare "
+        "unquantized tensors: F32, F16, I8, I16, I32, I64, F64, BF16"
+    )
+    full = _gguf(tmp_path / "f.gguf", {"w": np.ones(64, dtype=np.float32)})
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(full.read_bytes()[:-100])
+    with pytest.raises(
+        TraceFormatError, match=r"tensor 'w' \(F32, shape \[64\]\) runs past the end"
+    ):
+        read_trace(cut)
