@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from supervisor.errors import UsageError
 from supervisor.trace.align import diff_traces
 from supervisor.trace.model import Tap, Trace, from_taps
-from supervisor.trace.order import Order, OrderSpec, parse_order, refuse_unused
+from supervisor.trace.order import Order, OrderSpec, arrange, parse_order, refuse_unused
 from supervisor.trace.parse import read_trace
 from supervisor.trace.result import DiffResult
 from supervisor.trace.settings import Flags, build_policy
@@ -96,7 +97,14 @@ def read_pair(
     a = as_trace(ref, policy, spec, "reference")
     b = as_trace(cand, policy, spec, "candidate")
     if spec is not None:
-        refuse_unused(spec, [t.order for t in (a, b) if t.order is not None])
+        orders = [t.order for t in (a, b) if t.order is not None]
+        if not orders:
+            raise UsageError(
+                "--order sets the order of stage files and of the tensors of one file; both "
+                "traces are text traces, whose taps keep their line order",
+                hint="drop --order, or pass directories of stage files",
+            )
+        refuse_unused(spec, orders)
     return a, b
 
 
@@ -108,13 +116,10 @@ def as_trace(x: TraceLike, policy: Policy, spec: OrderSpec | None, what: str) ->
         return read_trace(x, prefixes=policy.prefixes, dtype=policy.dtype, order=spec)
     items = list(x.items()) if isinstance(x, Mapping) else [("value", x)]
     taps = [_tap(str(name), v, what) for name, v in items]
-    return from_taps(
-        f"<{what}>",
-        "memory",
-        taps,
-        dtype_note="of the arrays passed",
-        order=Order("stored", tuple(t.name for t in taps)),
-    )
+    how = Order("stored", tuple(t.name for t in taps))
+    if spec is not None:
+        taps, how = arrange(taps, lambda t: t.name, spec)
+    return from_taps(f"<{what}>", "memory", taps, dtype_note="of the arrays passed", order=how)
 
 
 def _tap(name: str, v: Any, what: str) -> Tap:
@@ -136,7 +141,7 @@ def compare(ref: TraceLike, cand: TraceLike, **tolerances: Any) -> DiffResult:
     """
     unknown = sorted(set(tolerances) - set(Options.__dataclass_fields__))
     if unknown:
-        from supervisor.errors import UsageError, choices_hint
+        from supervisor.errors import choices_hint
 
         raise UsageError(
             f"unknown option(s): {', '.join(unknown)}",

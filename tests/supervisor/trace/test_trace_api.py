@@ -74,6 +74,16 @@ def test_compare_paths_with_order(tmp_path: Path) -> None:
     assert r.first is not None and r.label(r.first.index) == "attn"
     with pytest.raises(UsageError, match="--order 'mlp' matches no stage file or tap"):
         compare(tmp_path / "ref", tmp_path / "cand", order="head,mlp")
+    mem = compare({"a": 1.0, "b": 2.0}, {"b": 2.0, "a": 1.5}, order="b,a")
+    assert [mem.label(i) for i in range(len(mem))] == ["b", "a"]
+    (tmp_path / "t.log").write_text("T: x 1\n")
+    with pytest.raises(UsageError) as err:
+        compare(tmp_path / "t.log", tmp_path / "t.log", order="x")
+    assert str(err.value) == (
+        "--order sets the order of stage files and of the tensors of one file; both traces are "
+        "text traces, whose taps keep their line order — drop --order, or pass directories of "
+        "stage files"
+    )
 
 
 def test_in_a_pytest_file(tmp_path: Path) -> None:
