@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from supervisor.trace.gates import reasons_many
-from supervisor.trace.metrics import COLUMNS, unravel
+from supervisor.trace.metrics import COLUMNS
 from supervisor.trace.result import FAIL, PASS, DiffResult
 
 BLOCK = 4096
@@ -195,21 +195,25 @@ def _top_texts(
         ok = np.isfinite(xa) & np.isfinite(xb) & np.isfinite(key) & np.isfinite(rel)
         bad = set(segs[~ok].tolist())
         rows_b = batch.tolist()
-        parts: dict[int, list[str]] = {j: [] for j in range(len(rows_b)) if j not in bad}
-        cols = zip(
-            segs.tolist(), idx.tolist(), *(texts(np.where(ok, x, 0.0)) for x in (xa, xb, key, rel)),
-            strict=True,
-        )  # fmt: skip
-        for j, ix, ta, tb, tk, tr in cols:
-            got = parts.get(j)
-            if got is None:
+        for j in range(len(rows_b)):  # taps with no differing element: an empty list
+            out[rows_b[j]] = "[]"
+        # the rows here are 1-D (the fast path's), so an element's index is its flat index
+        numbers = (texts(np.where(ok, x, 0.0)) for x in (xa, xb, key, rel))
+        els = list(map(_element_text, texts(idx), *numbers))
+        cuts = (np.flatnonzero(np.diff(segs)) + 1).tolist()
+        for s, e in zip([0, *cuts], [*cuts, len(els)], strict=True):
+            if s == e:
                 continue
-            shape = () if flat_text else r.a.shape(rows_b[j])
-            at = str(ix) if len(shape) <= 1 else ", ".join(map(str, unravel(ix, shape)))
-            got.append(f'{{"index": [{at}], "a": {ta}, "b": {tb}, "abs": {tk}, "rel": {tr}}}')
-        for j, got in parts.items():
-            out[rows_b[j]] = "[" + ", ".join(got) + "]"
+            j = int(segs[s])
+            if j in bad:
+                del out[rows_b[j]]
+            else:
+                out[rows_b[j]] = "[" + ", ".join(els[s:e]) + "]"
     return out
+
+
+def _element_text(at: str, a: str, b: str, key: str, rel: str) -> str:
+    return f'{{"index": [{at}], "a": {a}, "b": {b}, "abs": {key}, "rel": {rel}}}'
 
 
 def _top_text(top: Any) -> str:
