@@ -124,8 +124,17 @@ def reasons_many(
     ratio = c["ratio"][rows].tolist()
     flags = [x.tolist() for x in (nf, elem, nr_set, nr_derived, rr_set, rr_derived, cos_fail)]
     nr_l, rr_l, cos_l, bound_l = nr.tolist(), rr.tolist(), cos.tolist(), bound.tolist()
-    tid_l = tid.tolist()
-    for k in np.flatnonzero(any_).tolist():
+    tid_l, rows_l = tid.tolist(), rows.tolist()
+    # the common case, the element test alone, from one cached middle part per tolerance
+    only_elem = elem & ~(nf | nr_set | nr_derived | rr_set | rr_derived | cos_fail)
+    mids: dict[int, str] = {}
+    for ti in set(tid_l):
+        t = tols[ti]
+        allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
+        mids[ti] = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
+    for k in np.flatnonzero(only_elem).tolist():
+        out[rows_l[k]] = [f"{mismatch[k]}/{n[k]}{mids[tid_l[k]]}{ratio[k]:.3g}× the tolerance"]
+    for k in np.flatnonzero(any_ & ~only_elem).tolist():
         t = tols[tid_l[k]]
         g = t.gates
         why = []
@@ -156,5 +165,5 @@ def reasons_many(
             why.append(f"relative RMS {rr_l[k]:.3g} > {bound_l[k]:.3g} (rtol + atol/rms(ref))")
         if flags[6][k]:
             why.append(f"cosine {cos_l[k]:.9g} < {g.min_cosine:g}")
-        out[int(rows[k])] = why
+        out[rows_l[k]] = why
     return out
