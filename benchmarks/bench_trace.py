@@ -13,8 +13,12 @@ Cases:
 Each is timed whole-process (a subprocess, median of N runs; peak RSS of that process from
 ``wait4``, forked from a small trampoline so the benchmark's own memory is not counted) and
 in-process (median wall time of parse + compare + table, or the baseline's load + reduce).
-The diff is also timed with ``--json`` (the full per-tap document). Ratios are ours /
-baseline. Results: benchmarks/results/trace.json.
+The diff is also timed with ``--json`` (the full per-tap document) and ``--out DIR``
+(metrics.json, summary.md, divergence.png); ``ratio_json_over_text`` and
+``ratio_out_over_text`` compare them with the text report, run side by side (target ≤ 1.5).
+In-process, the streamed column writer of the JSON document is timed against encoding the
+per-tap dicts (``ratio_json_writer_vs_dicts``). Ratios are ours / baseline. Results:
+benchmarks/results/trace.json.
 
     python -m benchmarks.bench_trace [--runs N]
 """
@@ -78,27 +82,32 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - t
 rc = os.waitstatus_to_exitcode(status)
-print(json.dumps({"wall": wall, "maxrss_kib": usage.ru_maxrss, "rc": rc}))
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"wall": wall, "cpu": cpu, "maxrss_kib": usage.ru_maxrss, "rc": rc}))
 """
 
 
-def _child(cmd: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in KiB) of one run of ``cmd``."""
+def _child(cmd: list[str]) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS in KiB, CPU seconds) of one run of ``cmd``."""
     r = subprocess.run([sys.executable, "-c", TRAMPOLINE, *cmd], capture_output=True, text=True)
     out = json.loads(r.stdout)
     if out["rc"] not in (0, 2):
         raise SystemExit(f"{' '.join(cmd)} failed ({out['rc']}): {r.stderr}")
-    return float(out["wall"]), int(out["maxrss_kib"])
+    return float(out["wall"]), int(out["maxrss_kib"]), float(out["cpu"])
 
 
 def _whole(cmd: list[str], runs: int) -> dict[str, Any]:
-    samples = [_child(cmd) for _ in range(runs)]
-    walls = [w for w, _ in samples]
+    return _summary([_child(cmd) for _ in range(runs)])
+
+
+def _summary(samples: list[tuple[float, int, float]]) -> dict[str, Any]:
+    walls = [w for w, _, _ in samples]
     return {
         "median_s": round(statistics.median(walls), 4),
         "min_s": round(min(walls), 4),
-        "peak_rss_mib": round(max(m for _, m in samples) / 1024, 1),
-        "runs": runs,
+        "median_cpu_s": round(statistics.median(c for _, _, c in samples), 4),
+        "peak_rss_mib": round(max(m for _, m, _ in samples) / 1024, 1),
+        "runs": len(samples),
     }
 
 
@@ -143,7 +152,7 @@ def make_text(d: Path) -> tuple[Path, Path]:
 
 def _ours_inproc(pa: Path, pb: Path) -> Callable[[], object]:
     def run() -> object:
-        from supervisor.trace.compare import diff_traces
+        from supervisor.trace.align import diff_traces
         from supervisor.trace.parse import read_trace
         from supervisor.trace.report import render_table
         from supervisor.trace.tolerance import Policy
@@ -175,10 +184,41 @@ def _text_baseline_inproc(pa: Path, pb: Path) -> Callable[[], object]:
     return run
 
 
+def _json_writers(pa: Path, pb: Path, runs: int) -> dict[str, Any]:
+    """In-process: the streamed column writer vs json-encoding the per-tap dicts."""
+    from supervisor.trace.align import diff_traces
+    from supervisor.trace.document import build_doc, iter_json
+    from supervisor.trace.parse import read_trace
+    from supervisor.trace.tolerance import Policy
+
+    r = diff_traces(read_trace(pa), read_trace(pb), Policy())
+
+    def columns() -> object:
+        return sum(len(x) for x in iter_json(build_doc(r, lazy=True)))
+
+    def dicts() -> object:
+        return sum(len(x) for x in iter_json(build_doc(r, lazy=False)))
+
+    fast = _inproc(columns, runs)
+    slow = _inproc(dicts, max(1, runs // 2))
+    return {
+        "columns": fast,
+        "dicts": slow,
+        "ratio_json_writer_vs_dicts": round(fast["median_s"] / slow["median_s"], 3),
+    }
+
+
 def _case(name: str, pa: Path, pb: Path, baseline: str, runs: int) -> dict[str, Any]:
     cli = _supervisor()
-    ours = _whole([*cli, "trace", "diff", str(pa), str(pb)], runs)
-    ours_json = _whole([*cli, "trace", "diff", str(pa), str(pb), "--json"], max(1, runs // 2))
+    diff = [*cli, "trace", "diff", str(pa), str(pb)]
+    # text and --json / --out interleaved, so load changes hit both alike
+    samples: dict[str, list[tuple[float, int, float]]] = {"text": [], "json": [], "out": []}
+    with tempfile.TemporaryDirectory() as out_dir:
+        for _ in range(runs):
+            samples["text"].append(_child(diff))
+            samples["json"].append(_child([*diff, "--json"]))
+            samples["out"].append(_child([*diff, "--out", out_dir]))
+    ours, ours_json, ours_out = (_summary(samples[k]) for k in ("text", "json", "out"))
     base = _whole([sys.executable, "-c", baseline, str(pa), str(pb)], runs)
     base_fn = _tensor_baseline_inproc if name == "tensor" else _text_baseline_inproc
     ours_in = _inproc(_ours_inproc(pa, pb), runs)
@@ -186,10 +226,19 @@ def _case(name: str, pa: Path, pb: Path, baseline: str, runs: int) -> dict[str, 
     inputs = pa.stat().st_size + pb.stat().st_size
     return {
         "inputs_bytes": inputs,
-        "whole_process": {"ours": ours, "ours_json": ours_json, "baseline": base},
+        "whole_process": {
+            "ours": ours,
+            "ours_json": ours_json,
+            "ours_out": ours_out,
+            "baseline": base,
+        },
         "in_process": {"ours": ours_in, "baseline": base_in},
         "ratio_whole": round(ours["median_s"] / base["median_s"], 2),
         "ratio_whole_json": round(ours_json["median_s"] / base["median_s"], 2),
+        "ratio_json_over_text": round(ours_json["median_s"] / ours["median_s"], 2),
+        "ratio_out_over_text": round(ours_out["median_s"] / ours["median_s"], 2),
+        "ratio_json_over_text_cpu": round(ours_json["median_cpu_s"] / ours["median_cpu_s"], 2),
+        "ratio_out_over_text_cpu": round(ours_out["median_cpu_s"] / ours["median_cpu_s"], 2),
         "ratio_in_process": round(ours_in["median_s"] / base_in["median_s"], 2),
         "ratio_rss": round(ours["peak_rss_mib"] / base["peak_rss_mib"], 2),
         "rss_over_inputs": round(ours["peak_rss_mib"] * 2**20 / inputs, 2),
@@ -217,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             "elements": N_TENSOR,
             **_case("tensor", *make_tensors(d), TENSOR_BASELINE, args.runs),
         }
-        out["text"] = {"lines": N_LINES, **_case("text", *make_text(d), TEXT_BASELINE, args.runs)}
+        text_files = make_text(d)
+        out["text"] = {"lines": N_LINES, **_case("text", *text_files, TEXT_BASELINE, args.runs)}
+        out["text"]["json_writer_in_process"] = _json_writers(*text_files, args.runs)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))
@@ -228,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{case}: diff {w['ours']['median_s']}s ({w['ours']['peak_rss_mib']} MiB) vs baseline "
             f"{w['baseline']['median_s']}s ({w['baseline']['peak_rss_mib']} MiB): "
             f"x{c['ratio_whole']} time, x{c['ratio_rss']} memory; "
-            f"in-process x{c['ratio_in_process']}; --json {w['ours_json']['median_s']}s"
+            f"in-process x{c['ratio_in_process']}; --json {w['ours_json']['median_s']}s "
+            f"(x{c['ratio_json_over_text']} the text report), --out {w['ours_out']['median_s']}s "
+            f"(x{c['ratio_out_over_text']})"
         )
     return 0
 

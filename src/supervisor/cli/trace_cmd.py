@@ -18,8 +18,10 @@ DIFF_HELP = """Align two traces tap by tap and say exactly where they part.
 
 REF is the reference (a): taps are listed and judged in its order. CANDIDATE (b) is
 compared against it. Each may be a text trace (`PREFIX: [k=v ...] name v1 v2 ...`, e.g.
-TRACE_C / TRACE_PY logs), a .npy or .npz stage tensor file, an APRT stage file, or a
-directory of them (matched by file name).
+TRACE_C / TRACE_PY logs), a .npy or .npz stage tensor file, an APRT stage file, a torch.save file
+(tensors, dicts and lists of tensors; loaded with weights_only=True), a safetensors or
+GGUF file, or a directory of them, mixed (read in natural order of the file names, layer.2 before
+layer.10, or in --order; the order used is printed).
 
 An element passes when |b - a| <= atol + rtol*|a|; (rtol, atol) come from the tap
 (--tol NAME=...), else a glob group (--tol 'GLOB=...'), else the less precise side's dtype
@@ -93,15 +95,22 @@ def diff_command(
         None, "--out", help="Write metrics.json, summary.md, divergence.png here."
     ),
     rows: int = typer.Option(40, "--rows", help="Most taps shown in the table."),
+    order: str | None = typer.Option(
+        None,
+        "--order",
+        help="Stage order when names carry none: a file of names/globs, one a line, or "
+        "comma-separated globs (default: natural order of numbered names).",
+        metavar="FILE|GLOBS",
+    ),
 ) -> int:
     import os
     import shutil
     import sys
 
     from supervisor.cli._common import emit, emit_json_text, envelope
-    from supervisor.trace.compare import diff_traces
+    from supervisor.trace.align import diff_traces
+    from supervisor.trace.api import read_pair
     from supervisor.trace.document import KIND, build_doc, iter_json
-    from supervisor.trace.parse import read_trace
     from supervisor.trace.report import render_table, write_bundle
     from supervisor.trace.settings import Flags, build_policy
 
@@ -124,17 +133,21 @@ def diff_command(
             prefixes=prefix or (),
         )
     )
-    a = read_trace(ref, prefixes=policy.prefixes, dtype=policy.dtype)
-    b = read_trace(cand, prefixes=policy.prefixes, dtype=policy.dtype)
+    a, b = read_pair(ref, cand, policy, order)
     result = diff_traces(a, b, policy)
     doc = envelope(KIND, build_doc(result, lazy=True)) if (as_json or out) else None
     if out is not None and doc is not None:
         written = write_bundle(out, doc, result)
         sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
-    if as_json and doc is not None:
+        if as_json:  # the document is written once: stdout gets metrics.json's bytes
+            sys.stdout.flush()
+            with written[0].open("rb") as fh:
+                shutil.copyfileobj(fh, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    elif as_json and doc is not None:
         for piece in iter_json(doc):
             emit_json_text(piece)
-    else:
+    if not as_json:
         tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = shutil.get_terminal_size().columns if tty else 120
         emit(render_table(result, color=tty, width=width, rows=max(rows, 1)), color=tty)

@@ -82,3 +82,88 @@ def fails(c: Cols, tols: list[Resolved], tol_id: NDArray[np.int64]) -> NDArray[n
         cos_fail = ~np.isnan(min_cos) & (c["cosine"] < min_cos)
     out: NDArray[np.bool_] = elem | nr_fail | rr_fail | cos_fail
     return out
+
+
+def reasons_many(
+    c: Cols, rows: NDArray[np.int64], tols: tuple[Resolved, ...], tol_id: NDArray[np.int64]
+) -> dict[int, list[str]]:
+    """:func:`gate_reasons` of the measured ``rows`` at once: the conditions are evaluated as
+    arrays and only the reasons that apply are formatted (same text, tested to agree)."""
+    if not rows.size:
+        return {}
+    tid = tol_id[rows]
+
+    def per(f: Any) -> NDArray[np.float64]:
+        return np.array([f(t) for t in tols], dtype=np.float64)[tid]
+
+    nan = math.nan
+    rtol, atol = per(lambda t: t.rtol), per(lambda t: t.atol)
+    max_mm = per(lambda t: t.gates.max_mismatch)
+    has_nr = per(lambda t: t.gates.norm_ratio is not None) > 0
+    lo = per(lambda t: t.gates.norm_ratio[0] if t.gates.norm_ratio else nan)
+    hi = per(lambda t: t.gates.norm_ratio[1] if t.gates.norm_ratio else nan)
+    max_rr = per(lambda t: nan if t.gates.max_rel_rms is None else t.gates.max_rel_rms)
+    min_cos = per(lambda t: nan if t.gates.min_cosine is None else t.gates.min_cosine)
+    col = {k: c[k][rows] for k in ("nf_mis", "mismatch_fraction", "ref_rms", "norm_ratio")}
+    ref_rms, nr, rr, cos = col["ref_rms"], col["norm_ratio"], c["rel_rms"][rows], c["cosine"][rows]
+    with np.errstate(all="ignore"):
+        nf = col["nf_mis"] > 0
+        elem = col["mismatch_fraction"] > max_mm
+        derived_on = ~(nf | elem)
+        bound = np.where(ref_rms == 0, np.inf, (rtol + atol / ref_rms) * _SLACK)
+        rel_ok = ref_rms > atol
+        nr_set = has_nr & rel_ok & ~((lo <= nr) & (nr <= hi))
+        nr_derived = ~has_nr & derived_on & ~(np.abs(nr - 1.0) <= bound)
+        rr_set = ~np.isnan(max_rr) & rel_ok & (rr > max_rr)
+        rr_derived = np.isnan(max_rr) & derived_on & (rr > bound)
+        cos_fail = ~np.isnan(min_cos) & (cos < min_cos)
+    any_ = nf | elem | nr_set | nr_derived | rr_set | rr_derived | cos_fail
+    out: dict[int, list[str]] = {}
+    cols_l = {k: c[k][rows].tolist() for k in ("nan_a", "inf_a", "nan_b", "inf_b", "nf_mis")}
+    mismatch, n = c["mismatch"][rows].tolist(), c["n"][rows].tolist()
+    ratio = c["ratio"][rows].tolist()
+    flags = [x.tolist() for x in (nf, elem, nr_set, nr_derived, rr_set, rr_derived, cos_fail)]
+    nr_l, rr_l, cos_l, bound_l = nr.tolist(), rr.tolist(), cos.tolist(), bound.tolist()
+    tid_l, rows_l = tid.tolist(), rows.tolist()
+    # the common case, the element test alone, from one cached middle part per tolerance
+    only_elem = elem & ~(nf | nr_set | nr_derived | rr_set | rr_derived | cos_fail)
+    mids: dict[int, str] = {}
+    for ti in set(tid_l):
+        t = tols[ti]
+        allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
+        mids[ti] = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
+    for k in np.flatnonzero(only_elem).tolist():
+        out[rows_l[k]] = [f"{mismatch[k]}/{n[k]}{mids[tid_l[k]]}{ratio[k]:.3g}× the tolerance"]
+    for k in np.flatnonzero(any_ & ~only_elem).tolist():
+        t = tols[tid_l[k]]
+        g = t.gates
+        why = []
+        if flags[0][k]:
+            why.append(
+                f"non-finite on one side at {cols_l['nf_mis'][k]} element(s): ref "
+                f"{cols_l['nan_a'][k]} NaN {cols_l['inf_a'][k]} Inf, cand {cols_l['nan_b'][k]} "
+                f"NaN {cols_l['inf_b'][k]} Inf"
+            )
+        if flags[1][k]:
+            allowed = f" (allowed {g.max_mismatch:g})" if g.max_mismatch else ""
+            why.append(
+                f"{mismatch[k]}/{n[k]} element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|"
+                f"{allowed}; worst {ratio[k]:.3g}× the tolerance"
+            )
+        if flags[2][k]:
+            assert g.norm_ratio is not None
+            lo_g, hi_g = g.norm_ratio
+            why.append(f"norm ratio {nr_l[k]:.6g} outside [{lo_g:g}, {hi_g:g}]")
+        if flags[3][k]:
+            why.append(
+                f"norm ratio {nr_l[k]:.9g}: |ratio − 1| {abs(nr_l[k] - 1.0):.3g} > "
+                f"{bound_l[k]:.3g} (rtol + atol/rms(ref))"
+            )
+        if flags[4][k]:
+            why.append(f"relative RMS {rr_l[k]:.3g} > {g.max_rel_rms:g}")
+        if flags[5][k]:
+            why.append(f"relative RMS {rr_l[k]:.3g} > {bound_l[k]:.3g} (rtol + atol/rms(ref))")
+        if flags[6][k]:
+            why.append(f"cosine {cos_l[k]:.9g} < {g.min_cosine:g}")
+        out[rows_l[k]] = why
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from supervisor.errors import ParseError
+from supervisor.trace.order import Order
 
 Qualifiers = tuple[tuple[str, str], ...]
 
@@ -95,6 +96,7 @@ class Trace:
     lines: int = 0  # text: lines read; dir: files read
     skipped: tuple[tuple[str, int], ...] = ()  # (reason, count): lines or files not read
     sources: tuple[str, ...] = field(default=())  # per tap file (dir); empty: ``path``
+    order: Order | None = None  # binary traces: the order the files (or taps) were read in
 
     def __len__(self) -> int:
         return len(self.names)

@@ -30,21 +30,24 @@ short (``1``, ``0.0257``) take the trace's precision (float64 if any tap is, els
 
 **Binary** — ``.npy``: one tap named by the file stem; ``.npz``: one tap per member, archive
 order; APRT (``.aprt``, or any file starting with ``APRT``): 4-byte magic ``APRT``, u32 LE layer,
-u32 LE element count, f32 LE body; one tap named by the stem, the layer kept as metadata. A
-directory: its ``.npy``/``.npz``/APRT files in sorted file-name order (number stage files
-``00_embed.npy``, ``01_attn.npy``, … so the order is the stage order); other files are skipped.
+u32 LE element count, f32 LE body; one tap named by the stem, the layer kept as metadata;
+``torch.save`` files (``.pt``/``.pth``, or a zip holding ``data.pkl``): tensors, dicts and lists
+of tensors, loaded with ``weights_only=True`` (:mod:`~supervisor.trace.torchfile`);
+safetensors (``.safetensors``, or a file that starts with its header) read from the documented
+format (:mod:`~supervisor.trace.safetensors_file`); GGUF files' unquantized tensors
+(``.gguf``, :mod:`~supervisor.trace.gguf_file`). Pickled data is never loaded: object
+``.npy`` arrays and ``.pt`` files holding other objects are refused. A directory: its stage
+files (any of those formats, mixed) in natural order of their names (``layer.2`` before
+``layer.10``) or in ``order`` (``--order``, :mod:`~supervisor.trace.order`); other files are
+skipped and counted. The order used is kept on the trace (``Trace.order``).
 """
 
 from __future__ import annotations
 
-import math
-import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from supervisor.trace import binary
 from supervisor.trace.model import (
     Qualifiers,
     Tap,
@@ -52,197 +55,154 @@ from supervisor.trace.model import (
     TraceFormatError,
     from_taps,
     label_of,
-    read_bytes,
 )
+from supervisor.trace.order import Order, OrderSpec, arrange
 from supervisor.trace.text import read_text
 
 __all__ = ["Qualifiers", "Tap", "Trace", "TraceFormatError", "label_of", "read_trace"]
 
-APRT_MAGIC = b"APRT"
-APRT_HEADER = 12
+APRT_MAGIC = binary.APRT_MAGIC
+APRT_HEADER = binary.APRT_HEADER
+STAGE_KINDS = ("npy", "npz", "aprt", "pt", "safetensors", "gguf")
+_SUFFIX = {
+    ".npy": "npy",
+    ".npz": "npz",
+    ".aprt": "aprt",
+    ".pt": "pt",
+    ".pth": "pt",
+    ".safetensors": "safetensors",
+    ".gguf": "gguf",
+}
 
 
 def read_trace(
-    path: str | Path, *, prefixes: tuple[str, ...] = (), dtype: str | None = None
+    path: str | Path,
+    *,
+    prefixes: tuple[str, ...] = (),
+    dtype: str | None = None,
+    order: OrderSpec | None = None,
 ) -> Trace:
-    """Read ``path`` (text trace, ``.npy``, ``.npz``, APRT file or a directory of stage files)."""
+    """Read ``path``: a text trace, a stage file (``.npy``, ``.npz``, APRT, ``torch.save``,
+    safetensors) or a directory of stage files, in ``order`` (default: natural)."""
     p = Path(path)
     if p.is_dir():
-        return _read_dir(p)
+        return _read_dir(p, order)
     if not p.exists():
         raise TraceFormatError("no such file or directory", path=p, hint="check the path")
-    kind = _kind_of(p)
-    if kind == "npy":
-        return _single(p, "npy", _read_npy(p))
-    if kind == "npz":
-        return _single(p, "npz", _read_npz(p))
-    if kind == "aprt":
-        return _single(p, "aprt", [_read_aprt(p, read_bytes(p))])
-    return read_text(p, prefixes, dtype)
+    kind = kind_of(p)
+    if kind == "text":
+        return read_text(p, prefixes, dtype)
+    taps, skipped = _read_stage(p, kind)
+    stored = "natural" if kind == "safetensors" else "stored"
+    if order is not None:
+        taps, how = arrange(taps, lambda t: t.name, order)
+    else:
+        how = Order(stored, tuple(t.name for t in taps))
+    return from_taps(
+        str(p),
+        kind,
+        taps,
+        dtype_note=f"stored in the {kind} file",
+        skipped=(("values not tensors or numbers", skipped),) if skipped else (),
+        order=how,
+    )
 
 
-def _kind_of(p: Path) -> str:
+def kind_of(p: Path) -> str:
+    """``npy`` | ``npz`` | ``aprt`` | ``pt`` | ``safetensors`` | ``gguf`` | ``text``: by suffix,
+    else by the first bytes (a zip holding ``data.pkl`` is a ``torch.save`` file, not an
+    ``.npz``)."""
+    import zipfile
+
+    from supervisor.trace.safetensors_file import looks_like
+    from supervisor.trace.torchfile import is_torch_zip
+
     suffix = p.suffix.lower()
-    if suffix in (".npy", ".npz", ".aprt"):
-        return suffix[1:]
     try:
         with p.open("rb") as fh:
-            head = fh.read(6)
+            head = fh.read(16)
+        size = p.stat().st_size
     except OSError as exc:
         raise TraceFormatError(
             f"cannot read: {exc.strerror}", path=p, hint="check the path"
         ) from None
+    if head.startswith(b"PK\x03\x04") and suffix in ("", ".npz", ".pt", ".pth", ".bin", ".zip"):
+        try:
+            with zipfile.ZipFile(p) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError):
+            names = []
+        return "pt" if is_torch_zip(names) else "npz"
+    if suffix in _SUFFIX:
+        return _SUFFIX[suffix]
     if head.startswith(APRT_MAGIC):
         return "aprt"
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    if head.startswith(b"GGUF"):
+        return "gguf"
+    if looks_like(head, size):
+        return "safetensors"
     return "npz" if head.startswith(b"PK\x03\x04") else "text"
 
 
-def _single(p: Path, fmt: str, taps: list[Tap]) -> Trace:
-    return from_taps(str(p), fmt, taps, dtype_note=f"stored in the {fmt} file")
+def _read_stage(p: Path, kind: str) -> tuple[list[Tap], int]:
+    """The taps of one stage file and how many of its values were skipped."""
+    if kind == "pt":
+        from supervisor.trace.torchfile import read_pt
+
+        return read_pt(p)
+    if kind == "safetensors":
+        from supervisor.trace.safetensors_file import read_safetensors
+
+        return read_safetensors(p), 0
+    if kind == "gguf":
+        from supervisor.trace.gguf_file import read_gguf
+
+        return read_gguf(p), 0
+    readers: dict[str, Callable[[Path], list[Tap]]] = {
+        "npy": binary.read_npy,
+        "npz": binary.read_npz,
+        "aprt": binary.read_aprt,
+    }
+    return readers[kind](p), 0
 
 
-def _check_array(p: Path, arr: NDArray[Any], what: str) -> NDArray[Any]:
-    if arr.dtype.kind not in "fiub":
-        raise TraceFormatError(
-            f"{what} has dtype {arr.dtype}, not a real number type",
-            path=p,
-            hint="save float, integer or bool arrays (complex and object arrays are not compared)",
-        )
-    return arr
-
-
-def _read_npy(p: Path) -> list[Tap]:
-    try:
-        arr = np.load(p, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise TraceFormatError(
-            f"not a readable .npy file ({exc})",
-            path=p,
-            hint="write it with numpy.save; it may be truncated",
-        ) from None
-    arr = _check_array(p, arr, "array")
-    offset = int(getattr(arr, "offset", 0)) or None
-    return [Tap(p.stem, (), 0, arr, None, arr.dtype.name, str(p), offset=offset)]
-
-
-MAX_NPZ_BYTES = 1 << 30  # declared (uncompressed) array bytes an .npz may hold
-
-
-def _check_npz_size(p: Path, limit: int = MAX_NPZ_BYTES) -> None:
-    """Refuse an archive whose members declare more than ``limit`` bytes in all (the zip's
-    uncompressed sizes and the arrays' header shapes), before anything is decompressed."""
-    import zipfile
-
-    from numpy.lib import format as npformat
-
-    total = 0
-    with zipfile.ZipFile(p) as zf:
-        for info in zf.infolist():
-            declared = info.file_size
-            if info.filename.endswith(".npy"):
-                with zf.open(info) as fh:
-                    version = npformat.read_magic(fh)
-                    read = {(1, 0): npformat.read_array_header_1_0,
-                            (2, 0): npformat.read_array_header_2_0}.get(version)  # fmt: skip
-                    if read is not None:
-                        shape, _, dtype = read(fh, max_header_size=10_000)
-                        declared = max(declared, math.prod(shape) * dtype.itemsize)
-            total += declared
-            if total > limit:
-                raise TraceFormatError(
-                    f"member '{info.filename.removesuffix('.npy')}' takes the archive past"
-                    f" {limit / 2**30:g} GiB of array data ({total / 2**30:.1f} GiB declared)",
-                    path=p,
-                    hint="split it into smaller stage files, or compare a slice",
-                )
-
-
-def _read_npz(p: Path) -> list[Tap]:
-    import zipfile
-
-    taps = []
-    try:
-        _check_npz_size(p)
-        with np.load(p, allow_pickle=False) as z:
-            for member in z.files:
-                arr = _check_array(p, np.asarray(z[member]), f"member '{member}'")
-                taps.append(Tap(member, (), 0, arr, None, arr.dtype.name, str(p)))
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise TraceFormatError(
-            f"not a readable .npz archive ({exc})",
-            path=p,
-            hint="write it with numpy.savez; it may be truncated",
-        ) from None
-    if not taps:
-        raise TraceFormatError(
-            "empty .npz archive (no arrays)", path=p, hint="save at least one array"
-        )
-    return taps
-
-
-def _read_aprt(p: Path, data: bytes) -> Tap:
-    if len(data) < APRT_HEADER:
-        raise TraceFormatError(
-            f"truncated APRT header: {len(data)} bytes, need {APRT_HEADER} "
-            "(offset 0: magic, 4: layer, 8: element count)",
-            path=p,
-            hint="the file is empty or cut short; re-write the stage file",
-        )
-    if data[:4] != APRT_MAGIC:
-        raise TraceFormatError(
-            f"bad magic {data[:4]!r} at offset 0, expected b'APRT'",
-            path=p,
-            hint="not an APRT stage file; pass .npy/.npz or a text trace instead",
-        )
-    layer, count = struct.unpack_from("<II", data, 4)
-    body = len(data) - APRT_HEADER
-    if body < 4 * count:
-        raise TraceFormatError(
-            f"body ends at offset {len(data)}: {body} bytes from offset {APRT_HEADER}, but the "
-            f"header (offset 8) claims {count} float32 elements ({4 * count} bytes)",
-            path=p,
-            hint="the file is truncated; re-write the stage file",
-        )
-    if body > 4 * count:
-        raise TraceFormatError(
-            f"{body - 4 * count} unexpected bytes at offset {APRT_HEADER + 4 * count} after the "
-            f"{count} float32 elements the header (offset 8) claims",
-            path=p,
-            hint="one APRT record per file; check the element count in the header",
-        )
-    values = np.frombuffer(data, dtype="<f4", count=count, offset=APRT_HEADER)
-    return Tap(p.stem, (), 0, values, None, "float32", str(p), offset=APRT_HEADER, layer=layer)
-
-
-def _read_dir(d: Path) -> Trace:
-    taps: list[Tap] = []
+def _read_dir(d: Path, spec: OrderSpec | None) -> Trace:
+    stages: list[tuple[Path, str]] = []
     skipped = 0
-    files = 0
-    for f in sorted(x for x in d.iterdir() if x.is_file() and not x.name.startswith(".")):
-        kind = _kind_of(f)
-        if kind == "npy":
-            taps += _read_npy(f)
-        elif kind == "npz":
-            taps += _read_npz(f)
-        elif kind == "aprt":
-            taps.append(_read_aprt(f, read_bytes(f)))
-        else:
-            skipped += 1
+    for f in d.iterdir():
+        if not f.is_file() or f.name.startswith("."):
             continue
-        files += 1
-    if not taps:
+        kind = kind_of(f)
+        if kind == "text":
+            skipped += 1
+        else:
+            stages.append((f, kind))
+    if not stages:
         raise TraceFormatError(
-            "no stage files (.npy, .npz, APRT) in this directory",
+            "no stage files (.npy, .npz, APRT, .pt, .safetensors, .gguf) in this directory",
             path=d,
             hint="pass a directory of stage tensors or a single trace file",
         )
+    stages, how = arrange(stages, lambda s: s[0].name, spec)
+    taps: list[Tap] = []
+    values_skipped = 0
+    for f, kind in stages:
+        got, n = _read_stage(f, kind)
+        taps += got
+        values_skipped += n
+    reasons = []
+    if skipped:
+        reasons.append(("files not stage files", skipped))
+    if values_skipped:
+        reasons.append(("values not tensors or numbers", values_skipped))
     return from_taps(
         str(d),
         "dir",
         taps,
         dtype_note="stored in the stage files",
-        lines=files,
-        skipped=(("files not .npy/.npz/APRT", skipped),) if skipped else (),
+        lines=len(stages),
+        skipped=tuple(reasons),
+        order=how,
     )

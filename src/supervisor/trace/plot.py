@@ -15,6 +15,23 @@ from numpy.typing import NDArray
 from supervisor.trace.result import FAIL, MISSING, STATUSES, WAIVED, DiffResult
 
 FLOOR = 1e-18  # errors below this (exact matches included) are drawn on the floor
+BINS = 2000  # a series of more points keeps, per bin of taps, its highest and lowest ones
+
+
+def thin(
+    xs: NDArray[np.int64], ys: NDArray[np.float64], n: int, bins: int = BINS
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The points of a series that can show at this width: per bin of ``n / bins`` taps, the
+    highest and the lowest (all of them when there are few). The envelope drawn is the same."""
+    if xs.size <= 2 * bins:
+        return xs, ys
+    b = xs * bins // max(n, 1)
+    starts = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
+    seg = np.repeat(np.arange(starts.size), np.diff(np.concatenate([starts, [xs.size]])))
+    keep = (ys == np.maximum.reduceat(ys, starts)[seg]) | (
+        ys == np.minimum.reduceat(ys, starts)[seg]
+    )
+    return xs[keep], ys[keep]
 
 
 def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
@@ -49,7 +66,9 @@ def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
         if status in series:
             marker, colour = marks[status]
             xs, ys = series[status]
-            ax.scatter(xs, ys, s=14, marker=marker, color=colour, label=f"{status} ({len(xs)})")
+            count = len(xs)
+            xs, ys = thin(xs, ys, len(r))
+            ax.scatter(xs, ys, s=14, marker=marker, color=colour, label=f"{status} ({count})")
     if r.first is not None:
         f = r.first.index
         ax.axvline(f, color="tab:red", linestyle="--", linewidth=1)

@@ -105,6 +105,11 @@ def headline(r: DiffResult) -> list[str]:
     lines = [
         f"reference (a): {r.a.path} [{r.a.format}, {c['taps_a']} taps, {r.a.dtype}]",
         f"candidate (b): {r.b.path} [{r.b.format}, {c['taps_b']} taps, {r.b.dtype}]",
+    ]
+    for side, t in (("a", r.a), ("b", r.b)):
+        if t.order is not None and (t.format == "dir" or t.order.rule != "stored"):
+            lines.append(f"  order ({side}): {t.order.describe()}")
+    lines += [
         f"{r.verdict.upper()}: {c['compared']} compared, {c['pass']} pass, {c['fail']} fail, "
         f"{c['waived']} waived, {c['missing']} only in a, {c['only_in_b']} only in b",
     ]

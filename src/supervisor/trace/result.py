@@ -86,6 +86,22 @@ class DiffResult:
     def exit_code(self) -> int:
         return 0 if self.verdict == "pass" else 2
 
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    def summary(self) -> str:
+        """The first-divergence summary: the report's headline lines and, for the first
+        divergent tap, its most differing elements."""
+        from supervisor.trace.report import headline
+
+        lines = headline(self)
+        if self.first is not None:
+            for el in self.top_of(self.first.index)[:3]:
+                at = list(el.index)
+                lines.append(f"  at {at}: a={el.a!r} b={el.b!r} |Δ|={el.abs:.4g} rel={el.rel:.4g}")
+        return "\n".join(lines)
+
     def __len__(self) -> int:
         return len(self.names)
 

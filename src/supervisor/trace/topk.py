@@ -41,6 +41,32 @@ def top_k(a: NDArray[Any], b: NDArray[Any], shape: tuple[int, ...], k: int) -> t
     return from_candidates(cands, shape, k)
 
 
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+Selected = tuple[Ints, Ints, Floats, Floats, Floats]
+
+
+def select_many(pairs: Sequence[tuple[NDArray[Any], NDArray[Any]]], k: int) -> Selected:
+    """The top ``k`` elements of each small pair (largest |Δ| first, |Δ| > 0) in one sort:
+    arrays (pair number, flat index, |Δ|, a, b), grouped by pair in order."""
+    a = np.concatenate([flat(x) for x, _ in pairs]).astype(np.float64, copy=False)
+    b = np.concatenate([flat(y) for _, y in pairs]).astype(np.float64, copy=False)
+    return select_flat(a, b, np.array([x.size for x, _ in pairs], dtype=np.int64), k)
+
+
+def select_flat(a: Floats, b: Floats, lengths: Ints, k: int) -> Selected:
+    """:func:`select_many` of pairs laid end to end in ``a`` and ``b`` (``lengths`` each)."""
+    starts = np.zeros(lengths.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    key = top_keys(a, b)
+    seg = np.repeat(np.arange(lengths.size), lengths)
+    order = np.lexsort((-key, seg))
+    rank = np.arange(a.size) - starts[seg[order]]
+    sel = order[(rank < k) & (key[order] > 0)]
+    segs = seg[sel]
+    return segs, sel - starts[segs], key[sel], a[sel], b[sel]
+
+
 def top_k_many(
     items: Sequence[tuple[NDArray[Any], NDArray[Any], tuple[int, ...]]], k: int
 ) -> list[tuple[Element, ...]]:
@@ -55,24 +81,11 @@ def top_k_many(
         nonlocal filled
         if not batch:
             return
-        a = np.concatenate([flat(items[i][0]) for i in batch]).astype(np.float64, copy=False)
-        b = np.concatenate([flat(items[i][1]) for i in batch]).astype(np.float64, copy=False)
-        lengths = np.array([items[i][0].size for i in batch], dtype=np.int64)
-        starts = np.zeros(lengths.size, dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        key = top_keys(a, b)
-        seg = np.repeat(np.arange(lengths.size), lengths)
-        order = np.lexsort((-key, seg))
-        rank = np.arange(a.size) - starts[seg[order]]
-        sel = order[(rank < k) & (key[order] > 0)]
-        segs = seg[sel]
+        segs, idx, key, va, vb = select_many([(items[i][0], items[i][1]) for i in batch], k)
         found: dict[int, list[Element]] = {}
-        rows = zip(
-            segs.tolist(), (sel - starts[segs]).tolist(), key[sel].tolist(), a[sel].tolist(),
-            b[sel].tolist(), strict=True,
-        )  # fmt: skip
-        for j, i, kv, va, vb in rows:
-            found.setdefault(j, []).append(_element(kv, i, va, vb, items[batch[j]][2]))
+        rows = zip(segs.tolist(), idx.tolist(), key.tolist(), va.tolist(), vb.tolist(), strict=True)
+        for j, i, kv, x, y in rows:
+            found.setdefault(j, []).append(_element(kv, i, x, y, items[batch[j]][2]))
         for j, els in found.items():
             results[batch[j]] = tuple(els)
         batch.clear()

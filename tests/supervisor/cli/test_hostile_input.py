@@ -76,8 +76,9 @@ def test_npz_declaring_4_gb_is_refused_before_allocation(tmp_path: Path, run_cli
     r = run_cli(["trace", "diff", str(bomb), str(bomb), "--out", str(tmp_path / "out")], tmp_path)
     assert (r.returncode, r.stdout) == (1, ""), r.stderr
     assert r.stderr == (
-        f"error: {bomb}: member 'stage' takes the archive past 1 GiB of array data"
-        " (4.0 GiB declared) — split it into smaller stage files, or compare a slice\n"
+        f"error: {bomb}: member 'stage' declares shape (536870912,) of float64 (4294967296 "
+        "bytes), over the 2147483648-byte limit; refused before allocating — compare smaller "
+        "stage tensors, or save this one as .npy (memory-mapped)\n"
     )
     small = tmp_path / "small.npz"
     _npz_declaring(small, (4,), 32)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from supervisor.trace.compare import DiffResult, diff_traces
+from supervisor.trace.align import DiffResult, diff_traces
 from supervisor.trace.parse import read_trace
 from supervisor.trace.tolerance import Policy
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from supervisor.trace import measure as measure_mod
-from supervisor.trace.compare import DiffResult, diff_traces
+from supervisor.trace.align import DiffResult, diff_traces
 from supervisor.trace.parse import read_trace
 from supervisor.trace.tolerance import Gates, Policy, Rule, Waiver
 

@@ -219,7 +219,7 @@ def test_directory_matched_by_file_name_in_sorted_order(tmp_path: Path, aprt: Ap
     (d / "README.txt").write_text("not a stage\n")
     t = read_trace(d)
     assert [x.name for x in t.taps] == ["00_a", "01_b"]
-    assert (t.format, t.lines, dict(t.skipped)) == ("dir", 2, {"files not .npy/.npz/APRT": 1})
+    assert (t.format, t.lines, dict(t.skipped)) == ("dir", 2, {"files not stage files": 1})
     assert t.taps[0].where == f"{d / '00_a.aprt'}@12"
 
 

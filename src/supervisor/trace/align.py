@@ -73,7 +73,7 @@ def _structural(
 
 
 def _single(t: Trace) -> bool:
-    return t.format in ("npy", "aprt") and len(t) == 1
+    return t.format in ("npy", "aprt", "pt") and len(t) == 1
 
 
 def _codes(dtypes: tuple[str, ...], table: dict[str, int]) -> NDArray[np.int64]:
