@@ -6,6 +6,7 @@ errors. The command registry is declared and validated here; ``dispatch`` runs i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,11 +77,17 @@ class Statuses:
 
     def kind(self, word: str) -> str | None:
         """``active`` / ``blocked`` / ``done`` for a status word, or None when unknown."""
-        w = word.lower()
-        for name in ("done", "blocked", "active"):
-            if w in (s.lower() for s in getattr(self, name)):
-                return name
-        return None
+        return _kinds(self).get(word.lower())
+
+
+@functools.lru_cache(maxsize=16)
+def _kinds(statuses: Statuses) -> dict[str, str]:
+    """Lowercased status word -> kind (``done`` wins over ``blocked`` over ``active``)."""
+    out: dict[str, str] = {}
+    for name in ("done", "blocked", "active"):
+        for s in getattr(statuses, name):
+            out.setdefault(s.lower(), name)
+    return out
 
 
 @dataclass(frozen=True)

@@ -41,18 +41,37 @@ class ItemIndex:
     def __init__(self, ledger: Ledger, plans: dict[str, str] | None = None) -> None:
         self.ids: tuple[str, ...] = ledger.ids
         self._upper = {i.upper(): i for i in self.ids}
-        self._plans: dict[str, str] = {}  # plan path -> item
-        self._titles: dict[str, frozenset[str]] = {}
+        self._ledger = ledger
+        self._extra_plans = plans or {}
+        self._plans_map: dict[str, str] | None = None  # built on first plan lookup
+        self._titles_map: dict[str, frozenset[str]] | None = None  # on first title lookup
+
+    def _first_sections(self) -> list[Item]:
         seen: set[str] = set()
-        for item in ledger.items:
-            if not item.id or item.id in seen:
-                continue
-            seen.add(item.id)
-            for path in _plan_refs(item):
-                self._plans.setdefault(path, item.id)
-            self._titles[item.id] = frozenset(_words(item.title))
-        for path, ident in (plans or {}).items():
-            self._plans.setdefault(path, ident)
+        out = []
+        for item in self._ledger.items:
+            if item.id and item.id not in seen:
+                seen.add(item.id)
+                out.append(item)
+        return out
+
+    @property
+    def _plans(self) -> dict[str, str]:
+        """Plan path -> the item whose Plan Reference names it."""
+        if self._plans_map is None:
+            self._plans_map = {}
+            for item in self._first_sections():
+                for path in _plan_refs(item):
+                    self._plans_map.setdefault(path, item.id)
+            for path, ident in self._extra_plans.items():
+                self._plans_map.setdefault(path, ident)
+        return self._plans_map
+
+    @property
+    def _titles(self) -> dict[str, frozenset[str]]:
+        if self._titles_map is None:
+            self._titles_map = {i.id: frozenset(_words(i.title)) for i in self._first_sections()}
+        return self._titles_map
 
     def by_id(self, token: str) -> str | None:
         return self._upper.get(normalize_id(token).upper())

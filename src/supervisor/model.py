@@ -124,9 +124,20 @@ class Item:
     preset_attempts: tuple[Attempt, ...] | None = None  # ledgers whose attempts are headings
 
     def field(self, label: str) -> Field | None:
-        from supervisor.parse.fields import find_field
+        """The first field whose label is ``label`` (case-insensitive), else the first that
+        starts with it (``Plan Reference`` finds ``Plan References``)."""
+        want = label.lower()
+        hit = self._labels.get(want)
+        if hit is not None:
+            return hit
+        return next((f for f in self.fields if f.label.lower().startswith(want)), None)
 
-        return find_field(self.fields, label)
+    @cached_property
+    def _labels(self) -> dict[str, Field]:
+        out: dict[str, Field] = {}
+        for f in self.fields:
+            out.setdefault(f.label.lower(), f)
+        return out
 
     def value(self, label: str) -> str | None:
         f = self.field(label)

@@ -119,7 +119,20 @@ def dependencies(item: Item, ledger: Ledger) -> list[str]:
 
 def rank(ledger: Ledger, config: Config) -> tuple[Candidate, ...]:
     """Every item with its eligibility and reasons, best first (deterministic)."""
-    kinds = {i.id: config.statuses.kind(status_word(i, ledger)) for i in ledger.items if i.id}
+    from supervisor.parse.ledger import no_cycle_collection
+
+    with no_cycle_collection():  # many small objects on a large model: see parse_ledger
+        return _rank(ledger, config)
+
+
+def _rank(ledger: Ledger, config: Config) -> tuple[Candidate, ...]:
+    first: dict[str, str] = {}  # an ID's status as its first section says (duplicates happen)
+    last: dict[str, str] = {}  # ... and as its last one says (what dependencies see)
+    for i in ledger.items:
+        if i.id:
+            last[i.id] = w = status_word(i, ledger)
+            first.setdefault(i.id, w)
+    kinds = {ident: config.statuses.kind(w) for ident, w in last.items()}
     seen: set[str] = set()
     out: list[Candidate] = []
     active_order = [s.lower() for s in config.statuses.active]
@@ -127,7 +140,7 @@ def rank(ledger: Ledger, config: Config) -> tuple[Candidate, ...]:
         if not item.id or item.id in seen:
             continue
         seen.add(item.id)
-        status = status_word(item, ledger)
+        status = first[item.id]
         kind = kinds.get(item.id) or "unknown"
         prio = priority_of(item, ledger, config)
         reasons: list[str] = []

@@ -37,14 +37,18 @@ def normalize_id(raw: str) -> str:
 
 def plain(text: str) -> str:
     """Text with bold markers removed and whitespace (NBSP, narrow NBSP) collapsed."""
+    if "**" not in text and "__" not in text and "  " not in text and text.isprintable():
+        return text.strip()  # the common case: nothing to remove or collapse
     return _SPACES.sub(" ", _BOLD.sub("", text)).strip()
 
 
 def first_word(value: str) -> str:
     """First word of a status/priority value: ``**done** (archived)`` -> ``done``."""
-    text = plain(value).lstrip("`*_ ")
-    m = re.match(r"[A-Za-z_][A-Za-z0-9_\-]*", text)
+    m = _FIRST_WORD.match(plain(value).lstrip("`*_ "))
     return m.group(0) if m else ""
+
+
+_FIRST_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 
 def match_field(line: str) -> tuple[str, str | None, str] | None:
