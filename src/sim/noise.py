@@ -33,14 +33,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-_IA = 16807
-_IM = 2147483647
-_AM = 1.0 / _IM
-_IQ = 127773
-_IR = 2836
-_NTAB = 32
-_NDIV = 1 + (_IM - 1) // _NTAB
-_RNMX = 1.0 - 1.2e-7
+from sim.rng import _AM, _IA, _IM, _IQ, _IR, _NDIV, _NTAB  # ran1's constants (one place)
+
+_RNMX = 1.0 - 1.2e-7  # compared in float64 against the float32 stream, as the C does
 _GAMMLN_COF = (
     76.18009172947146,
     -86.50532032941677,

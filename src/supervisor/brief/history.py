@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from supervisor.brief.text import one_line
 from supervisor.config import Config
 from supervisor.model import Attempt, Item, Ledger
-from supervisor.parse.fields import BRACKET_ID_RE, first_word, ids_in, normalize_id
+from supervisor.parse.fields import BRACKET_ID_RE, ids_in, normalize_id
 
 RECENT = 3
 _DETAIL = re.compile(
@@ -75,11 +75,9 @@ class Dependency:
 
 
 def _status(item: Item, ledger: Ledger) -> str:
-    value = item.value("Status")
-    if value is None:
-        rows = ledger.rows(item.id)
-        value = rows[0].status if rows else ""
-    return first_word(value).lower()
+    from supervisor.select import status_word
+
+    return status_word(item, ledger)
 
 
 def dependencies(item: Item, ledger: Ledger, config: Config) -> tuple[Dependency, ...]:
