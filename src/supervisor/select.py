@@ -44,6 +44,21 @@ class Candidate:
     sort_key: tuple[int, int, int]
 
 
+class NoEligibleItem(NotFoundError):
+    """Nothing can be chosen; carries the ranking and the signals' notes so that `next
+    --explain` can still show every item's reason."""
+
+    def __init__(self, ranking: tuple[Candidate, ...], notes: tuple[str, ...], path: str) -> None:
+        super().__init__(
+            "no eligible item: every item is done, blocked, waiting on a dependency, or has a "
+            "status outside the configured vocabulary",
+            path=path,
+            hint="run `supervisor next --explain` for the reasons, or pass --focus ID",
+        )
+        self.ranking = ranking
+        self.notes = notes
+
+
 @dataclass(frozen=True)
 class Stall:
     window: int
@@ -273,12 +288,7 @@ def choose_item(
             return chosen(ident, "active-focus")
     best = next((c for c in ranking if c.eligible), None)
     if best is None:
-        raise NotFoundError(
-            "no eligible item: every item is done, blocked, waiting on a dependency, or has a "
-            "status outside the configured vocabulary",
-            path=ledger.path,
-            hint="run `supervisor next --explain` for the reasons, or pass --focus ID",
-        )
+        raise NoEligibleItem(ranking, tuple(notes), path=ledger.path)
     return chosen(best.id, "ranked")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from supervisor.select import Candidate
+from supervisor.select import Candidate, NoEligibleItem
 
 if TYPE_CHECKING:  # pragma: no cover
     from supervisor.brief.make import BriefResult
@@ -53,14 +53,26 @@ def explain_text(result: BriefResult) -> str:
             lines.append(f"  passed over blocked task {b.id} ({b.raw_state})")
     if f.stall:
         lines.append(f"  stall guard: {f.stall.message}")
-    lines.append("")
-    lines.append("Ranking:")
-    width = max((len(x.id) for x in f.ranking), default=2)
-    for n, x in enumerate(f.ranking, start=1):
-        mark = "*" if x.id == c.item_id else ("+" if x.eligible else "-")
+    lines += ["", *ranking_lines(f.ranking, c.item_id)]
+    return "\n".join(lines) + "\n"
+
+
+def ranking_lines(ranking: tuple[Candidate, ...], focus: str | None) -> list[str]:
+    lines = ["Ranking:"]
+    width = max((len(x.id) for x in ranking), default=2)
+    for n, x in enumerate(ranking, start=1):
+        mark = "*" if x.id == focus else ("+" if x.eligible else "-")
         lines.append(
             f"{n:>3} {mark} {x.id:<{width}}  {x.priority:<8} {x.status:<12} {'; '.join(x.reasons)}"
         )
     lines.append("")
     lines.append("  * focus   + eligible   - not eligible")
+    return lines
+
+
+def nothing_eligible_text(exc: NoEligibleItem) -> str:
+    """`--explain` when no item can be chosen: the signals' notes and every item's reason."""
+    lines = ["Focus: none — no eligible item"]
+    lines += [f"  note: {n}" for n in exc.notes]
+    lines += ["", *ranking_lines(exc.ranking, None)]
     return "\n".join(lines) + "\n"

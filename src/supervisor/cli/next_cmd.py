@@ -41,8 +41,20 @@ def next_command(
     bytes out; --explain names every signal.
     """
     from supervisor.brief.outputs import next_outputs
+    from supervisor.errors import NotFoundError
 
-    out = next_outputs(start_dir(ctx), focus, use_cache=not no_cache)
+    try:
+        out = next_outputs(start_dir(ctx), focus, use_cache=not no_cache)
+    except NotFoundError as exc:
+        from supervisor.select import NoEligibleItem
+
+        if not explain or not isinstance(exc, NoEligibleItem):
+            raise
+        from supervisor.brief.explain import nothing_eligible_text
+
+        emit(nothing_eligible_text(exc))
+        hint = "each item's reason is listed above; or pass --focus ID"
+        raise NotFoundError(exc.message, path=exc.path, hint=hint) from None
     for w in out.warnings:
         warn(w)
     if write:

@@ -174,3 +174,30 @@ def test_config_warning_goes_to_stderr(demo_ws: Path, run_cli: Run) -> None:
     assert r.stderr.startswith(
         "warning: supervisor.yaml:34: unknown key 'colour' (ignored) — use one of:"
     )
+
+
+def test_explain_lists_every_reason_when_nothing_is_eligible(demo_ws: Path, run_cli: Run) -> None:
+    ledger = demo_ws / "docs" / "fix_plan.md"
+    text = ledger.read_text(encoding="utf-8")
+    ledger.write_text(
+        text.replace("Status: in_progress", "Status: done").replace(
+            "Status: in_planning", "Status: done"
+        ),
+        encoding="utf-8",
+    )
+    r = run_cli(["next", "--explain"], demo_ws)
+    assert r.returncode == 1
+    assert r.stdout.startswith(
+        "Focus: none — no eligible item\n"
+        "  note: Active Focus names DETECTOR-PARITY-001, but it is done; skipped\n\nRanking:\n"
+    )
+    assert "  3 - NOISE-FLAGS-002      High     blocked      status blocked (blocked)\n" in r.stdout
+    assert r.stdout.endswith("  * focus   + eligible   - not eligible\n")
+    assert r.stderr == (
+        "error: docs/fix_plan.md: no eligible item: every item is done, blocked, waiting on a "
+        "dependency, or has a status outside the configured vocabulary — each item's reason is "
+        "listed above; or pass --focus ID\n"
+    )
+    plain = run_cli(["next"], demo_ws)
+    assert plain.returncode == 1 and plain.stdout == ""
+    assert "run `supervisor next --explain` for the reasons" in plain.stderr
