@@ -469,3 +469,44 @@ def recent_subjects(root: Path, limit: int) -> list[tuple[str, str]]:
         return []
     rows = [line.split("\x1f", 1) for line in out.splitlines() if "\x1f" in line]
     return [(sha, subject) for sha, subject in rows]
+
+
+def head_id(root: Path) -> str | None:
+    """What HEAD of the repository holding ``root`` points at (a commit id, or the ref name
+    when it cannot be resolved from files), read from ``.git`` without running git: cheap
+    enough to key the ``next`` cache, whose answer depends on recent commit subjects."""
+    for d in (root, *root.parents):
+        dot = d / ".git"
+        if dot.is_file():  # a worktree or submodule: "gitdir: PATH"
+            text = dot.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            gitdir = (d / text.removeprefix("gitdir:").strip()).resolve()
+        elif dot.is_dir():
+            gitdir = dot
+        else:
+            continue
+        try:
+            head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        if not head.startswith("ref:"):
+            return head
+        ref = head.removeprefix("ref:").strip()
+        common = gitdir
+        marker = gitdir / "commondir"
+        if marker.is_file():
+            common = (gitdir / marker.read_text(encoding="utf-8").strip()).resolve()
+        for base in (gitdir, common):
+            try:
+                return (base / ref).read_text(encoding="utf-8").strip()
+            except OSError:
+                pass
+        try:
+            for line in (common / "packed-refs").read_text(encoding="utf-8").splitlines():
+                if line.endswith(" " + ref):
+                    return line.split(" ", 1)[0]
+        except OSError:
+            pass
+        return ref
+    return None

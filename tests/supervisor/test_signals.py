@@ -206,3 +206,38 @@ def test_selection_config_parses_goals_file() -> None:
     assert cfg.selection == Selection(
         goals=("CLI-FLAGS-003",), goals_file=cfg.selection.goals_file, history=5
     )
+
+
+def test_next_follows_a_new_commit_subject_even_from_the_cache(demo_ws: Path) -> None:
+    """Continuity reads commit subjects; the `next` cache is keyed on HEAD so a commit that
+    names another item is seen even when no file `next` reads has changed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SUPERVISOR_NO_CACHE": "0", "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.invalid"}  # fmt: skip
+
+    def run(*args: str) -> str:
+        r = subprocess.run(args, cwd=demo_ws, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    def focus_line() -> str:
+        out = run(sys.executable, "-m", "supervisor.cli.main", "next", "--explain")
+        return out.splitlines()[0]
+
+    (demo_ws / ".gitignore").write_text(".supervisor/\n")
+    ledger = demo_ws / "docs/fix_plan.md"  # DOCS-SYNC-003 may start now
+    ledger.write_text(ledger.read_text().replace("- Depends on: [DETECTOR-PARITY-001]\n", ""))
+    run("git", "init", "-q", "-b", "main")
+    run("git", "add", "-A")
+    run("git", "commit", "-qm", "seed the workspace")
+    assert focus_line().startswith("Focus: [DETECTOR-PARITY-001] ")
+    assert focus_line().startswith("Focus: [DETECTOR-PARITY-001] ")  # now a cache hit
+    run("git", "commit", "-q", "--allow-empty", "-m", "DOCS-SYNC-003: outline the docs pass")
+    assert focus_line() == (
+        "Focus: [DOCS-SYNC-003] Document pivot rules — chosen by continuity (the item the latest "
+        "turns worked on)"
+    )

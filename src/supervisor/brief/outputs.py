@@ -27,9 +27,11 @@ def next_outputs(start: Path, focus: str | None = None, use_cache: bool = True) 
     when every file it depends on is unchanged (see :mod:`supervisor.cache`)."""
     from supervisor import cache
     from supervisor.config import find_config
+    from supervisor.gitio import head_id
 
     root = find_config(start).parent
-    args = {"focus": focus}
+    # continuity reads recent commit subjects: a new commit may change the answer
+    args = {"focus": focus, "head": head_id(root)}
     use_cache = use_cache and not cache.disabled()
     if use_cache:
         hit = cache.lookup(root, "next", args)
