@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -295,22 +295,32 @@ def iter_json(doc: dict[str, Any]) -> Iterator[str]:
     marker = '"taps": []'
     cut = head.rindex(marker)
     yield head[:cut] + '"taps": ['
-    enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
-    sep = "\n    "
     if isinstance(taps, LazyTaps):
-        from supervisor.trace.rows import tap_lines
+        from supervisor.trace.rows import tap_chunks
 
-        lines: Iterator[str] = tap_lines(taps.r, _TapDicts(taps.r).at)
+        chunks: Iterator[str] = tap_chunks(taps.r, _TapDicts(taps.r).at)
     else:
-        lines = map(enc, taps)
+        chunks = _chunks(taps)
+    from supervisor.trace.rows import SEP
+
+    last = "\n    "
+    for chunk in chunks:  # one write per block of entries; the last one without its SEP
+        yield last
+        last = chunk
+    yield last[: -len(SEP)]
+    yield "\n  ]" + head[cut + len(marker) :] + "\n"
+
+
+def _chunks(taps: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The entries encoded by the C encoder, 256 a chunk, each followed by its separator."""
     from itertools import islice
 
-    first = next(lines, None)
-    if first is not None:
-        yield sep + first
-    while chunk := list(islice(lines, 256)):  # one write per 256 entries
-        yield ",\n    " + ",\n    ".join(chunk)
-    yield "\n  ]" + head[cut + len(marker) :] + "\n"
+    from supervisor.trace.rows import SEP
+
+    enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
+    it = iter(taps)
+    while chunk := list(map(enc, islice(it, 256))):
+        yield SEP.join(chunk) + SEP
 
 
 def dumps_strict(doc: dict[str, Any]) -> str:
