@@ -147,10 +147,7 @@ def diff_command(
     elif as_json and doc is not None:
         sys.stdout.flush()
         raw = sys.stdout.buffer
-        for piece in iter_json(doc):
-            # pure ASCII without DEL has nothing to escape: skip the scan of ~100 MB
-            if not piece.isascii() or "\x7f" in piece:
-                piece = escape_json_text(piece)
+        for piece in iter_json(doc, escape_json_text):  # escaped piece by piece, not rescanned
             raw.write(piece.encode("utf-8"))
         raw.flush()
     if not as_json:

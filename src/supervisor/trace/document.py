@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -279,15 +279,19 @@ def build_doc(r: DiffResult, *, lazy: bool = False) -> dict[str, Any]:
     }
 
 
-def iter_json(doc: dict[str, Any]) -> Iterator[str]:
+def iter_json(doc: dict[str, Any], escape: Callable[[str], str] = str) -> Iterator[str]:
     """Deterministic, strict JSON text (NaN/Inf refused) in pieces: indented, one ``taps``
-    entry a line (written by the C encoder, as they are made), and a trailing newline."""
+    entry a line (written by the C encoder, as they are made), and a trailing newline.
+    ``escape`` is applied to every piece of text but numbers (the CLI's ``escape_json_text``:
+    so the printed document needs no scan of its own)."""
     taps = doc.get("taps")
-    head = json.dumps(
-        {k: ([] if k == "taps" else v) for k, v in doc.items()},
-        indent=2,
-        ensure_ascii=False,
-        allow_nan=False,
+    head = escape(
+        json.dumps(
+            {k: ([] if k == "taps" else v) for k, v in doc.items()},
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
     )
     if not taps:
         yield head + "\n"
@@ -298,9 +302,9 @@ def iter_json(doc: dict[str, Any]) -> Iterator[str]:
     if isinstance(taps, LazyTaps):
         from supervisor.trace.rows import tap_chunks
 
-        chunks: Iterator[str] = tap_chunks(taps.r, _TapDicts(taps.r).at)
+        chunks: Iterator[str] = tap_chunks(taps.r, _TapDicts(taps.r).at, escape)
     else:
-        chunks = _chunks(taps)
+        chunks = map(escape, _chunks(taps))
     from supervisor.trace.rows import SEP
 
     last = "\n    "

@@ -73,11 +73,11 @@ def _rows(parts: list[str | list[str]]) -> list[str]:
     return list(map("".join, zip(*_args(parts))))
 
 
-def _joined(parts: list[str | list[str]], rows: int) -> str:
-    """Every row's concatenation of ``parts``, each followed by :data:`SEP`, as one text (the
+def _joined(parts: list[str | list[str]], rows: int, sep: str = SEP) -> str:
+    """Every row's concatenation of ``parts``, each followed by ``sep``, as one text (the
     pieces laid out row by row in one list by slice assignment, then joined once)."""
     merged: list[str | list[str]] = []
-    for p in [*parts, SEP]:
+    for p in [*parts, sep] if sep else parts:
         if isinstance(p, str) and merged and isinstance(merged[-1], str):
             merged[-1] += p
         else:
@@ -104,10 +104,12 @@ def _key_ids(columns: list[NDArray[np.int64]]) -> NDArray[np.int64]:
     return ids.reshape(-1)
 
 
-def tap_chunks(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator[str]:
+def tap_chunks(
+    r: DiffResult, slow: Callable[[int], dict[str, Any]], escape: Callable[[str], str] = str
+) -> Iterator[str]:
     """The JSON text of every ``taps`` entry, in order, each followed by :data:`SEP`, a block
     of entries a chunk; ``slow(i)`` gives entry ``i`` as a dict where the fast path does not
-    apply. Each block's entries are made by one
+    apply. ``escape`` is applied to every piece that is not a number (names, reasons, ...). Each block's entries are made by one
     :meth:`str.format` template over columns of pre-formatted pieces (metric columns with the
     same value in the whole block are written into the template)."""
     n = len(r)
@@ -139,8 +141,8 @@ def tap_chunks(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator
     # per key: the label (open: "#k" and the closing quote follow) and the name/qualifiers
     bases, heads, numbered = [], [], []
     for (name, quals), reps in zip(r.keys, r.repeats.tolist(), strict=True):
-        bases.append(ENCODE(" ".join([*(f"{k}={v}" for k, v in quals), name]))[:-1])
-        heads.append(f'"name": {ENCODE(name)}, "qualifiers": {ENCODE(dict(quals))}')
+        bases.append(escape(ENCODE(" ".join([*(f"{k}={v}" for k, v in quals), name]))[:-1]))
+        heads.append(escape(f'"name": {ENCODE(name)}, "qualifiers": {ENCODE(dict(quals))}'))
         numbered.append(reps > 1)
     key_id = r.key_id
     occ = r.occurrence
@@ -150,8 +152,9 @@ def tap_chunks(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator
     suffix = np.where(np.array(numbered, dtype=bool)[key_id], hashes, "")
     status = np.array(['"pass"', '"fail"', '"waived"', '"missing"'], dtype=object)[r.status]
     why = np.full(n, "[]", dtype=object)
-    for i, texts_i in reasons.items():
-        why[i] = "[" + ", ".join(map(_STR, texts_i)) + "]"
+    # gate reasons are fixed text and numbers: nothing in them to escape
+    whys = ["[" + ", ".join(map(_STR, texts_i)) + "]" for texts_i in reasons.values()]
+    why[list(reasons)] = whys
     top = np.full(n, "[]", dtype=object)
     for i in failing.tolist():
         t = tops.get(i)
@@ -159,10 +162,14 @@ def tap_chunks(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator
             got = r.top_of(i)
             t = _top_text(got) if got else "[]"
         top[i] = t
-    where_a = _texts(a.lines_of) if text_a else [ENCODE(a.where(i)) for i in range(n)]
-    where_b = _texts(b.lines_of[match]) if text_b else [ENCODE(b.where(j)) for j in match.tolist()]
+    where_a = _texts(a.lines_of) if text_a else [escape(ENCODE(a.where(i))) for i in range(n)]
+    where_b = (
+        _texts(b.lines_of[match])
+        if text_b
+        else [escape(ENCODE(b.where(j))) for j in match.tolist()]
+    )
     # the shape/dtype/tolerance piece, made once per distinct (shape, dtype, tolerance)
-    mid = _mids(r, match, text_a, text_b)
+    mid = _mids(r, match, text_a, text_b, escape)
     index = _texts(np.arange(n, dtype=np.int64))
     occ_t = _texts(occ)
     slow_rows = np.flatnonzero(~fast)
@@ -193,11 +200,17 @@ def tap_chunks(r: DiffResult, slow: Callable[[int], dict[str, Any]]) -> Iterator
             continue
         block = _rows(parts)
         for i in slow_rows[s_lo:s_hi].tolist():
-            block[i - lo] = ENCODE(slow(i))
+            block[i - lo] = escape(ENCODE(slow(i)))
         yield SEP.join(block) + SEP
 
 
-def _mids(r: DiffResult, match: NDArray[np.int64], text_a: bool, text_b: bool) -> NDArray[Any]:
+def _mids(
+    r: DiffResult,
+    match: NDArray[np.int64],
+    text_a: bool,
+    text_b: bool,
+    escape: Callable[[str], str],
+) -> NDArray[Any]:
     """Per tap, its ``shape``, ``dtype``, ``tolerance``, ``waiver``, ``would_pass`` pieces
     and the ``metrics`` key (fast-path taps: no waiver)."""
     a, b = r.a, r.b
@@ -210,6 +223,8 @@ def _mids(r: DiffResult, match: NDArray[np.int64], text_a: bool, text_b: bool) -
         return np.array([seen.setdefault(t.shape(i), len(seen)) for i in rows.tolist()])
 
     def dtype_ids(dtypes: tuple[str, ...], rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        if len(set(dtypes)) <= 1:
+            return np.zeros(rows.size, dtype=np.int64)
         seen: dict[str, int] = {}
         return np.array([seen.setdefault(d, len(seen)) for d in dtypes], dtype=np.int64)[rows]
 
@@ -229,9 +244,10 @@ def _mids(r: DiffResult, match: NDArray[np.int64], text_a: bool, text_b: bool) -
         j = int(match[i])
         shape_a = (int(a.counts[i]),) if text_a else a.shape(i)
         shape_b = (int(b.counts[j]),) if text_b else b.shape(j)
+        dtypes = ENCODE({"a": a.dtypes[i], "b": b.dtypes[j]})
         texts.append(
             f'"shape": {{"a": {ENCODE(list(shape_a))}, "b": {ENCODE(list(shape_b))}}}, '
-            f'"dtype": {ENCODE({"a": a.dtypes[i], "b": b.dtypes[j]})}, '
+            f'"dtype": {escape(dtypes)}, '
             f'"tolerance": {int(r.tol_id[i])}, "waiver": null, "would_pass": null, "metrics": '
         )
     out: NDArray[Any] = np.array(texts, dtype=object)[ids]
@@ -295,22 +311,22 @@ def _top_texts(
         for j in range(len(rows_b)):  # taps with no differing element: an empty list
             out[rows_b[j]] = "[]"
         # the rows here are 1-D (the fast path's), so an element's index is its flat index
-        numbers = (texts(np.where(ok, x, 0.0)) for x in (xa, xb, key, rel))
-        els = list(map(_element_text, texts(idx), *numbers))
-        cuts = (np.flatnonzero(np.diff(segs)) + 1).tolist()
-        for s, e in zip([0, *cuts], [*cuts, len(els)], strict=True):
-            if s == e:
-                continue
-            j = int(segs[s])
+        if not segs.size:
+            continue
+        a_t, b_t, abs_t, rel_t = (texts(np.where(ok, x, 0.0)) for x in (xa, xb, key, rel))
+        last = np.append(segs[1:] != segs[:-1], True)  # an element that ends its tap's list
+        ends = np.where(last, "]\x00[", ", ").tolist()  # NUL: never in JSON text, so a cut
+        parts: list[str | list[str]] = [
+            '{"index": [', texts(idx), '], "a": ', a_t, ', "b": ', b_t, ', "abs": ', abs_t,
+            ', "rel": ', rel_t, "}", ends,
+        ]  # fmt: skip
+        lists = ("[" + _joined(parts, segs.size, sep=""))[:-2].split("\x00")
+        for j, text in zip(segs[last].tolist(), lists, strict=True):
             if j in bad:
                 del out[rows_b[j]]
             else:
-                out[rows_b[j]] = "[" + ", ".join(els[s:e]) + "]"
+                out[rows_b[j]] = text
     return out
-
-
-def _element_text(at: str, a: str, b: str, key: str, rel: str) -> str:
-    return f'{{"index": [{at}], "a": {a}, "b": {b}, "abs": {key}, "rel": {rel}}}'
 
 
 def _top_text(top: Any) -> str:
