@@ -315,10 +315,10 @@ def _top_texts(
             continue
         a_t, b_t, abs_t, rel_t = (texts(np.where(ok, x, 0.0)) for x in (xa, xb, key, rel))
         last = np.append(segs[1:] != segs[:-1], True)  # an element that ends its tap's list
-        ends = np.where(last, "]\x00[", ", ").tolist()  # NUL: never in JSON text, so a cut
+        tails = np.where(last, "]\x00[", ", ").tolist()  # NUL: never in JSON text: a cut
         parts: list[str | list[str]] = [
             '{"index": [', texts(idx), '], "a": ', a_t, ', "b": ', b_t, ', "abs": ', abs_t,
-            ', "rel": ', rel_t, "}", ends,
+            ', "rel": ', rel_t, "}", tails,
         ]  # fmt: skip
         lists = ("[" + _joined(parts, segs.size, sep=""))[:-2].split("\x00")
         for j, text in zip(segs[last].tolist(), lists, strict=True):
