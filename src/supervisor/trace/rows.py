@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from supervisor.trace.gates import reasons_many
+from supervisor.trace.gates import reasons_json_many
 from supervisor.trace.metrics import COLUMNS, FIELDS
 from supervisor.trace.result import FAIL, PASS, DiffResult
 
@@ -30,7 +30,6 @@ BLOCK = 4096
 ENCODE: Callable[[Any], str] = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(", ", ": ")
 ).encode
-_STR: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _metrics_parts(values: list[str | list[str]]) -> list[str | list[str]]:
@@ -135,7 +134,7 @@ def tap_chunks(
                 fast[i] = False
     scalar = cols["n"] == 1
     failing = np.flatnonzero(fast & (r.status == FAIL))
-    reasons = reasons_many(cols, failing, r.tols, r.tol_id)
+    reasons = reasons_json_many(cols, failing, r.tols, r.tol_id)
     tops = _top_texts(r, [i for i in failing.tolist() if i not in r.candidates], _texts)
     match = np.where(r.match >= 0, r.match, 0)
     # per key: the label (open: "#k" and the closing quote follow) and the name/qualifiers
@@ -152,9 +151,7 @@ def tap_chunks(
     suffix = np.where(np.array(numbered, dtype=bool)[key_id], hashes, "")
     status = np.array(['"pass"', '"fail"', '"waived"', '"missing"'], dtype=object)[r.status]
     why = np.full(n, "[]", dtype=object)
-    # gate reasons are fixed text and numbers: nothing in them to escape
-    whys = ["[" + ", ".join(map(_STR, texts_i)) + "]" for texts_i in reasons.values()]
-    why[list(reasons)] = whys
+    why[list(reasons)] = list(reasons.values())  # fixed text and numbers: nothing to escape
     top = np.full(n, "[]", dtype=object)
     for i in failing.tolist():
         t = tops.get(i)

@@ -15,7 +15,7 @@ import torch
 
 from supervisor.trace.align import diff_traces
 from supervisor.trace.document import build_doc, iter_json
-from supervisor.trace.gates import gate_reasons, reasons_many
+from supervisor.trace.gates import gate_reasons, reasons_json_many, reasons_many
 from supervisor.trace.parse import read_trace
 from supervisor.trace.result import DiffResult
 from supervisor.trace.tolerance import Gates, Policy, Waiver
@@ -153,6 +153,8 @@ def test_vectorized_reasons_equal_per_tap_reasons(tmp_path: Path, gates: Gates) 
         assert many.get(i, []) == gate_reasons(m, tol), r.label(i)
         checked += bool(many.get(i))
     assert checked > 20
+    as_json = reasons_json_many(r.cols, rows, r.tols, r.tol_id)
+    assert {i: json.loads(t) for i, t in as_json.items()} == many
 
 
 def test_json_of_1e5_taps_parses(run_cli: Run, tmp_path: Path) -> None:
