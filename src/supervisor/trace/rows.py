@@ -1,14 +1,17 @@
 """The ``taps`` entries of the JSON document as text, written straight from the result's columns.
 
 :func:`supervisor.trace.document.iter_taps` builds each entry as a dict (the definition);
-:func:`tap_lines` writes the same entries as JSON text without building them: per-key pieces
-(name, qualifiers, label base) and per-shape/dtype pieces are encoded once; each metric column
-is turned into JSON numbers a block at a time by orjson (shortest round-trip floats, in C);
-failure reasons come from the vectorized :func:`~supervisor.trace.gates.reasons_many` and the
-top-K elements of small taps from one sort per batch. Entries it does not cover (text taps,
-waived, missing or structurally judged taps, multi-dimensional taps, non-finite metrics) are
-encoded from :func:`iter_taps`' dict. The document parses to exactly the dicts' document (the
-tests check it); only number spelling differs (``1e-9`` where ``json`` writes ``1e-09``).
+:func:`tap_chunks` writes the same entries as JSON text without building them, a block of
+entries at a time: per-key pieces (name, qualifiers, label) and per-shape/dtype/tolerance
+pieces are encoded once; each metric column is turned into JSON numbers a block at a time by
+orjson (shortest round-trip floats, in C), and a column with one value in the whole block is
+written once; the block's pieces are laid out row by row in one list (a slice assignment per
+column) and joined once, so no per-entry Python code runs. Failure reasons come from the
+vectorized :func:`~supervisor.trace.gates.reasons_json_many` and the top-K elements of small
+taps from one sort per batch. Entries it does not cover (waived, missing or structurally judged
+taps, multi-dimensional taps, non-finite metrics) are encoded from :func:`iter_taps`' dict.
+The document parses to exactly the dicts' document (the tests check it); only number spelling
+differs (``1e-9`` where ``json`` writes ``1e-09``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from numpy.typing import NDArray
 
 from supervisor.trace.gates import reasons_json_many
 from supervisor.trace.metrics import COLUMNS, FIELDS
+from supervisor.trace.model import Trace
 from supervisor.trace.result import FAIL, PASS, DiffResult
 
 BLOCK = 4096
@@ -69,7 +73,7 @@ def _args(parts: list[str | list[str]]) -> list[Any]:
 
 def _rows(parts: list[str | list[str]]) -> list[str]:
     """Per row, the concatenation of ``parts``."""
-    return list(map("".join, zip(*_args(parts))))
+    return list(map("".join, zip(*_args(parts), strict=False)))  # repeat(): endless
 
 
 def _joined(parts: list[str | list[str]], rows: int, sep: str = SEP) -> str:
@@ -108,9 +112,7 @@ def tap_chunks(
 ) -> Iterator[str]:
     """The JSON text of every ``taps`` entry, in order, each followed by :data:`SEP`, a block
     of entries a chunk; ``slow(i)`` gives entry ``i`` as a dict where the fast path does not
-    apply. ``escape`` is applied to every piece that is not a number (names, reasons, ...). Each block's entries are made by one
-    :meth:`str.format` template over columns of pre-formatted pieces (metric columns with the
-    same value in the whole block are written into the template)."""
+    apply. ``escape`` is applied to every piece that is not a number (names, paths, ...)."""
     n = len(r)
     if not n:
         return
@@ -159,12 +161,13 @@ def tap_chunks(
             got = r.top_of(i)
             t = _top_text(got) if got else "[]"
         top[i] = t
-    where_a = _texts(a.lines_of) if text_a else [escape(ENCODE(a.where(i))) for i in range(n)]
-    where_b = (
-        _texts(b.lines_of[match])
-        if text_b
-        else [escape(ENCODE(b.where(j))) for j in match.tolist()]
-    )
+
+    def where(t: Trace, rows: NDArray[np.int64]) -> list[str]:
+        if t.lines_of is not None:  # text traces: line numbers
+            return _texts(t.lines_of[rows])
+        return [escape(ENCODE(t.where(i))) for i in rows.tolist()]
+
+    where_a, where_b = where(a, np.arange(n, dtype=np.int64)), where(b, match)
     # the shape/dtype/tolerance piece, made once per distinct (shape, dtype, tolerance)
     mid = _mids(r, match, text_a, text_b, escape)
     index = _texts(np.arange(n, dtype=np.int64))
