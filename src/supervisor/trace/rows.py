@@ -137,7 +137,8 @@ def tap_chunks(
     scalar = cols["n"] == 1
     failing = np.flatnonzero(fast & (r.status == FAIL))
     reasons = reasons_json_many(cols, failing, r.tols, r.tol_id)
-    tops = _top_texts(r, [i for i in failing.tolist() if i not in r.candidates], _texts)
+    small = failing[~np.isin(failing, np.fromiter(r.candidates, np.int64, len(r.candidates)))]
+    covered, listed, lists = _top_texts(r, small, _texts)
     match = np.where(r.match >= 0, r.match, 0)
     # per key: the label (open: "#k" and the closing quote follow) and the name/qualifiers
     bases, heads, numbered = [], [], []
@@ -155,12 +156,10 @@ def tap_chunks(
     why = np.full(n, "[]", dtype=object)
     why[list(reasons)] = list(reasons.values())  # fixed text and numbers: nothing to escape
     top = np.full(n, "[]", dtype=object)
-    for i in failing.tolist():
-        t = tops.get(i)
-        if t is None:
-            got = r.top_of(i)
-            t = _top_text(got) if got else "[]"
-        top[i] = t
+    top[listed] = lists
+    for i in np.setdiff1d(failing, covered).tolist():  # large taps, non-finite elements
+        got = r.top_of(i)
+        top[i] = _top_text(got) if got else "[]"
 
     def where(t: Trace, rows: NDArray[np.int64]) -> list[str]:
         if t.lines_of is not None:  # text traces: line numbers
@@ -267,20 +266,25 @@ def _texts(col: NDArray[Any]) -> list[str]:
 
 
 def _top_texts(
-    r: DiffResult, rows: list[int], texts: Callable[[NDArray[Any]], list[str]]
-) -> dict[int, str]:
-    """``top_k`` JSON of the small failing taps ``rows`` (more than one element), selected in
-    batches; taps with a non-finite element are left out (the general path writes them)."""
+    r: DiffResult, rows: NDArray[np.int64], texts: Callable[[NDArray[Any]], list[str]]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
+    """``top_k`` JSON of the small failing taps ``rows``, selected in batches: (the taps it
+    covers, the covered taps whose list is not empty, their lists). Taps of one element have
+    an empty list; taps too large for a batch or with a non-finite element are not covered
+    (the general path writes them)."""
     from supervisor.trace.measure import CHUNK
     from supervisor.trace.topk import select_flat
 
     k = r.policy.top_k
-    out: dict[int, str] = {}
-    if k <= 0 or not rows:
-        return out
+    none = np.zeros(0, dtype=np.int64)
+    if k <= 0 or not rows.size:
+        return none, none, []
     sizes = r.cols["n"][rows]
     keep = (sizes > 1) & (sizes <= CHUNK)
-    todo = np.asarray(rows, dtype=np.int64)[keep]
+    covered = [rows[sizes <= 1]]
+    listed: list[NDArray[np.int64]] = []
+    lists: list[str] = []
+    todo = rows[keep]
     sizes = sizes[keep]
     flat_text = r.a.buffer is not None and r.b.buffer is not None
     ends = np.cumsum(sizes)
@@ -306,10 +310,9 @@ def _top_texts(
             den = np.maximum(np.abs(xa), np.abs(xb))
             rel = np.where((den > 0) & np.isfinite(key), key / den, np.inf)
         ok = np.isfinite(xa) & np.isfinite(xb) & np.isfinite(key) & np.isfinite(rel)
-        bad = set(segs[~ok].tolist())
-        rows_b = batch.tolist()
-        for j in range(len(rows_b)):  # taps with no differing element: an empty list
-            out[rows_b[j]] = "[]"
+        bad = np.zeros(batch.size, dtype=bool)
+        bad[segs[~ok]] = True
+        covered.append(batch[~bad])
         # the rows here are 1-D (the fast path's), so an element's index is its flat index
         if not segs.size:
             continue
@@ -320,13 +323,11 @@ def _top_texts(
             '{"index": [', texts(idx), '], "a": ', a_t, ', "b": ', b_t, ', "abs": ', abs_t,
             ', "rel": ', rel_t, "}", tails,
         ]  # fmt: skip
-        lists = ("[" + _joined(parts, segs.size, sep=""))[:-2].split("\x00")
-        for j, text in zip(segs[last].tolist(), lists, strict=True):
-            if j in bad:
-                del out[rows_b[j]]
-            else:
-                out[rows_b[j]] = text
-    return out
+        texts_b = ("[" + _joined(parts, segs.size, sep=""))[:-2].split("\x00")
+        good = ~bad[segs[last]]
+        listed.append(batch[segs[last][good]])
+        lists += np.array(texts_b, dtype=object)[good].tolist()
+    return np.concatenate(covered), np.concatenate([none, *listed]), lists
 
 
 def _top_text(top: Any) -> str:
