@@ -107,7 +107,7 @@ def diff_command(
     import shutil
     import sys
 
-    from supervisor.cli._common import emit, emit_json_text, envelope
+    from supervisor.cli._common import emit, envelope, escape_json_text
     from supervisor.trace.align import diff_traces
     from supervisor.trace.api import read_pair
     from supervisor.trace.document import KIND, build_doc, iter_json
@@ -145,8 +145,11 @@ def diff_command(
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
     elif as_json and doc is not None:
-        for piece in iter_json(doc):
-            emit_json_text(piece)
+        sys.stdout.flush()
+        raw = sys.stdout.buffer
+        for piece in iter_json(doc, escape_json_text):  # escaped piece by piece, not rescanned
+            raw.write(piece.encode("utf-8"))
+        raw.flush()
     if not as_json:
         tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = shutil.get_terminal_size().columns if tty else 120

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -279,15 +279,19 @@ def build_doc(r: DiffResult, *, lazy: bool = False) -> dict[str, Any]:
     }
 
 
-def iter_json(doc: dict[str, Any]) -> Iterator[str]:
+def iter_json(doc: dict[str, Any], escape: Callable[[str], str] = str) -> Iterator[str]:
     """Deterministic, strict JSON text (NaN/Inf refused) in pieces: indented, one ``taps``
-    entry a line (written by the C encoder, as they are made), and a trailing newline."""
+    entry a line (written by the C encoder, as they are made), and a trailing newline.
+    ``escape`` is applied to every piece of text but numbers (the CLI's ``escape_json_text``:
+    so the printed document needs no scan of its own)."""
     taps = doc.get("taps")
-    head = json.dumps(
-        {k: ([] if k == "taps" else v) for k, v in doc.items()},
-        indent=2,
-        ensure_ascii=False,
-        allow_nan=False,
+    head = escape(
+        json.dumps(
+            {k: ([] if k == "taps" else v) for k, v in doc.items()},
+            indent=2,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
     )
     if not taps:
         yield head + "\n"
@@ -295,22 +299,32 @@ def iter_json(doc: dict[str, Any]) -> Iterator[str]:
     marker = '"taps": []'
     cut = head.rindex(marker)
     yield head[:cut] + '"taps": ['
-    enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
-    sep = "\n    "
     if isinstance(taps, LazyTaps):
-        from supervisor.trace.rows import tap_lines
+        from supervisor.trace.rows import tap_chunks
 
-        lines: Iterator[str] = tap_lines(taps.r, _TapDicts(taps.r).at)
+        chunks: Iterator[str] = tap_chunks(taps.r, _TapDicts(taps.r).at, escape)
     else:
-        lines = map(enc, taps)
+        chunks = map(escape, _chunks(taps))
+    from supervisor.trace.rows import SEP
+
+    last = "\n    "
+    for chunk in chunks:  # one write per block of entries; the last one without its SEP
+        yield last
+        last = chunk
+    yield last[: -len(SEP)]
+    yield "\n  ]" + head[cut + len(marker) :] + "\n"
+
+
+def _chunks(taps: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The entries encoded by the C encoder, 256 a chunk, each followed by its separator."""
     from itertools import islice
 
-    first = next(lines, None)
-    if first is not None:
-        yield sep + first
-    while chunk := list(islice(lines, 256)):  # one write per 256 entries
-        yield ",\n    " + ",\n    ".join(chunk)
-    yield "\n  ]" + head[cut + len(marker) :] + "\n"
+    from supervisor.trace.rows import SEP
+
+    enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
+    it = iter(taps)
+    while chunk := list(map(enc, islice(it, 256))):
+        yield SEP.join(chunk) + SEP
 
 
 def dumps_strict(doc: dict[str, Any]) -> str:

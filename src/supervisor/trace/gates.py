@@ -85,10 +85,16 @@ def fails(c: Cols, tols: list[Resolved], tol_id: NDArray[np.int64]) -> NDArray[n
 
 
 def reasons_many(
-    c: Cols, rows: NDArray[np.int64], tols: tuple[Resolved, ...], tol_id: NDArray[np.int64]
+    c: Cols,
+    rows: NDArray[np.int64],
+    tols: tuple[Resolved, ...],
+    tol_id: NDArray[np.int64],
+    *,
+    common: bool = True,
 ) -> dict[int, list[str]]:
     """:func:`gate_reasons` of the measured ``rows`` at once: the conditions are evaluated as
-    arrays and only the reasons that apply are formatted (same text, tested to agree)."""
+    arrays and only the reasons that apply are formatted (same text, tested to agree).
+    ``common=False`` leaves out the rows that fail the element test alone."""
     if not rows.size:
         return {}
     tid = tol_id[rows]
@@ -132,7 +138,7 @@ def reasons_many(
         t = tols[ti]
         allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
         mids[ti] = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
-    for k in np.flatnonzero(only_elem).tolist():
+    for k in np.flatnonzero(only_elem).tolist() if common else ():
         out[rows_l[k]] = [f"{mismatch[k]}/{n[k]}{mids[tid_l[k]]}{ratio[k]:.3g}× the tolerance"]
     for k in np.flatnonzero(any_ & ~only_elem).tolist():
         t = tols[tid_l[k]]
@@ -166,4 +172,39 @@ def reasons_many(
         if flags[6][k]:
             why.append(f"cosine {cos_l[k]:.9g} < {g.min_cosine:g}")
         out[rows_l[k]] = why
+    return out
+
+
+def reasons_json_many(
+    c: Cols, rows: NDArray[np.int64], tols: tuple[Resolved, ...], tol_id: NDArray[np.int64]
+) -> dict[int, str]:
+    """:func:`reasons_many` as JSON arrays of strings (the same texts); the common case, the
+    element test alone, is formatted a column at a time."""
+    import json
+
+    enc = json.encoder.encode_basestring
+    out = {i: "[" + ", ".join(map(enc, why)) + "]" for i, why in
+           reasons_many(c, rows, tols, tol_id, common=False).items()}  # fmt: skip
+    if not rows.size:
+        return out
+    tid = tol_id[rows]
+    max_mm = np.array([t.gates.max_mismatch for t in tols], dtype=np.float64)[tid]
+    with np.errstate(invalid="ignore"):
+        elem = (c["nf_mis"][rows] <= 0) & (c["mismatch_fraction"][rows] > max_mm)
+    common = elem & ~np.isin(rows, np.fromiter(out, dtype=np.int64, count=len(out)))
+    mids = []
+    for t in tols:
+        allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
+        mid = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
+        mids.append(enc(mid)[1:-1])
+    mid_l = np.array(mids, dtype=object)[tid[common]].tolist()
+    rows_c = rows[common]
+    texts = map(
+        '["{}/{}{}{:.3g}× the tolerance"]'.format,
+        c["mismatch"][rows_c].tolist(),
+        c["n"][rows_c].tolist(),
+        mid_l,
+        c["ratio"][rows_c].tolist(),
+    )
+    out.update(zip(rows_c.tolist(), texts, strict=True))
     return out

@@ -15,7 +15,7 @@ import torch
 
 from supervisor.trace.align import diff_traces
 from supervisor.trace.document import build_doc, iter_json
-from supervisor.trace.gates import gate_reasons, reasons_many
+from supervisor.trace.gates import gate_reasons, reasons_json_many, reasons_many
 from supervisor.trace.parse import read_trace
 from supervisor.trace.result import DiffResult
 from supervisor.trace.tolerance import Gates, Policy, Waiver
@@ -74,6 +74,36 @@ def test_column_writer_matches_the_dict_document_text(tmp_path: Path, policy: Po
     assert fast == slow
 
 
+def test_column_writer_matches_when_top_k_runs_in_several_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supervisor.trace import measure
+
+    ref, cand = _random_text(np.random.default_rng(9), 600)
+    (tmp_path / "a.log").write_text(ref)
+    (tmp_path / "b.log").write_text(cand)
+    r = diff_traces(read_trace(tmp_path / "a.log"), read_trace(tmp_path / "b.log"), Policy())
+    monkeypatch.setattr(measure, "CHUNK", 7)  # the top-K of small taps, 7 elements a batch
+    fast, slow = _both(r)
+    assert fast == slow
+    assert sum(bool(t["top_k"]) for t in fast["taps"]) > 50
+
+
+def test_column_writer_escapes_every_text_piece(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("T: k=\u202e t\x7f 1 2\nT: u 1\n")
+    (tmp_path / "b.log").write_text("T: k=\u202e t\x7f 1 3\nT: u 1\n")
+    r = diff_traces(read_trace(tmp_path / "a.log"), read_trace(tmp_path / "b.log"), Policy())
+    from supervisor.cli._common import escape_json_text
+
+    doc = build_doc(r, lazy=True)
+    raw = "".join(iter_json(doc))
+    escaped = "".join(iter_json(doc, escape_json_text))
+    assert "\x7f" in raw and "\u202e" in raw
+    assert escaped == escape_json_text(raw)
+    assert "\x7f" not in escaped and "\u202e" not in escaped
+    assert _strict(escaped) == _strict(raw)
+
+
 def test_column_writer_matches_for_binary_stage_files(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     for side in ("a", "b"):
@@ -123,6 +153,8 @@ def test_vectorized_reasons_equal_per_tap_reasons(tmp_path: Path, gates: Gates) 
         assert many.get(i, []) == gate_reasons(m, tol), r.label(i)
         checked += bool(many.get(i))
     assert checked > 20
+    as_json = reasons_json_many(r.cols, rows, r.tols, r.tol_id)
+    assert {i: json.loads(t) for i, t in as_json.items()} == many
 
 
 def test_json_of_1e5_taps_parses(run_cli: Run, tmp_path: Path) -> None:
