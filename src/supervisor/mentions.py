@@ -1,8 +1,8 @@
 """Which ledger item a piece of free text means: by ID, by ID prefix, by plan path, by title.
 
 Used for the loop's own signals (Active Focus entries, operator goals, commit subjects), which
-name their item however the writer liked: ``[CLI-FLAGS-003]``, ``CLI-FLAGS``, ``Launch Phase A
-of plans/active/guard/plan.md``, or words of the title. Pure: text and an index in, a
+name their item however the writer liked: ``[PARSER-002]``, ``PARSER``, ``Launch Phase A of
+plans/active/guard/plan.md``, or words of the title. Pure: text and an index in, a
 :class:`Mention` (item and how it matched) out.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from supervisor.model import Item, Ledger
 from supervisor.parse.fields import normalize_id, plan_refs
 
-# An ID-like token: uppercase words joined by hyphens (``CLI-FLAGS``, ``AT-TIER2-GRADCHECK``);
-# a bare prefix may be a single word (``ROUTING``, ``GRADIENT``) only where it is a label.
+# An ID-like token: uppercase words joined by hyphens (``PLAN-PARSER``, ``AT-TIER2-CHECK``); a
+# single word (``PARSER``) counts as an ID prefix only where it is a leading label (``PARSER:``).
 _TOKEN = re.compile(r"(?<![A-Za-z0-9-])([A-Z][A-Z0-9]*(?:[-\u2011][A-Z0-9]+)*)(?![a-z0-9])")
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)+[\w.-]+\.md)\b")
 _WORD = re.compile(r"[a-z][a-z0-9_]{2,}")
@@ -77,7 +77,7 @@ class ItemIndex:
         return self._upper.get(normalize_id(token).upper())
 
     def by_prefix(self, token: str) -> str | None:
-        """The one item whose ID starts with ``token-`` (``CLI-FLAGS`` -> ``CLI-FLAGS-003``)."""
+        """The one item whose ID starts with ``token-`` (``PLAN-PARSER`` -> ``PLAN-PARSER-002``)."""
         want = normalize_id(token).upper() + "-"
         hits = [i for u, i in self._upper.items() if u.startswith(want)]
         return hits[0] if len(hits) == 1 else None
@@ -113,7 +113,10 @@ class ItemIndex:
             if ident is not None:
                 found.append((m.start(), Mention(ident, "id", tok)))
                 continue
-            if "-" in tok or len(tok) >= 4:
+            label = (
+                m.start() == len(text) - len(text.lstrip()) and text[m.end() : m.end() + 1] == ":"
+            )
+            if "-" in tok or label:
                 ident = self.by_prefix(tok)
                 if ident is not None:
                     found.append((m.start(), Mention(ident, "prefix", tok)))

@@ -336,7 +336,7 @@ def _open(task: Task, cur: Task, done: Mapping[str, object]) -> bool:
 
 def step_named(text: str, plan: Plan) -> tuple[str | None, str | None]:
     """The phase and task of ``plan`` that ``text`` names first (``Phase C``, ``C3``,
-    ``L3k.3c.3``; the longest task ID wins at a position, so ``L3k.3c.3`` beats ``L3k.3``)."""
+    ``B2.1a``; the longest task ID wins at a position, so ``B2.1a`` beats ``B2.1``)."""
     task_ids = sorted({t.id for t in plan.tasks if t.id}, key=len, reverse=True)
     best: tuple[int, str] | None = None
     for tid in task_ids:
@@ -499,7 +499,7 @@ def reported_done(item: Item, plan: Plan) -> dict[str, int | None]:
 
 
 def _alternation(words: list[str], before: str, after: str) -> re.Pattern[str] | None:
-    """One pattern matching any of ``words`` (longest first, so ``L3k.3c`` beats ``L3k``)."""
+    """One pattern matching any of ``words`` (longest first, so ``B2.1`` beats ``B2``)."""
     if not words:
         return None
     return re.compile(before + "|".join(re.escape(w) for w in words) + after)

@@ -52,6 +52,12 @@ def test_mentions_by_id_prefix_plan_and_title() -> None:
     m = idx.first("add support for -nonoise and -pix0_vector_mm", titles=True)
     assert m is not None and (m.item, m.how) == ("CLI-FLAGS-003", "title")
     assert idx.first("SUPERVISOR: vectorization plan sync - tests: not run") is None
+    # a single word is an ID prefix only as a leading label
+    single = ItemIndex(ledger(item("PARSER-002", "Tolerant parsing")))
+    m = single.first("PARSER: read checkbox lists")
+    assert m is not None and (m.item, m.how) == ("PARSER-002", "prefix")
+    assert single.first("fix the PARSER module") is None
+    assert single.first("WIP: PARSER notes") is None
 
 
 def test_active_focus_header_resolved_by_prefix_and_plan_path() -> None:
