@@ -27,6 +27,21 @@ class Source(Protocol):
     def files(self, rel_dir: str, suffix: str) -> list[str]: ...  # sorted, relative to rel_dir
 
 
+def decode_text(data: bytes, rel: str) -> str:
+    """UTF-8 text without a byte-order mark, or a ``path:line`` error naming the bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise WorkspaceError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            path=rel,
+            line=line,
+            hint="re-save the file as UTF-8",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
 class DiskSource:
     """Regular files under ``root``, at most ``max_bytes`` each (FIFOs, devices and oversized
     files are refused before they are read)."""
@@ -104,18 +119,7 @@ class Workspace:
             raise WorkspaceError(
                 f"cannot read {what}: {exc.strerror}", path=rel, hint="check its permissions"
             ) from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise WorkspaceError(
-                f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                path=rel,
-                line=line,
-                hint="re-save the file as UTF-8",
-            ) from None
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = decode_text(data, rel)
         self._text[rel] = text
         self.reads[rel] = hashlib.sha256(data).hexdigest()
         return text

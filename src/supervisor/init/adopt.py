@@ -102,24 +102,19 @@ def locate_ledger(root: Path, given: str | None) -> str:
 
 
 def read_text(root: Path, rel: str, what: str) -> str:
-    """A file's text, with one-line errors for unreadable or non-UTF-8 files."""
+    """A file's text, read and decoded as a workspace reads it (regular files of bounded
+    size, UTF-8), with the same one-line errors."""
+    from supervisor.config import Limits
+    from supervisor.fsio import read_bytes
+    from supervisor.workspace import decode_text
+
     try:
-        data = (root / rel).read_bytes()
+        data = read_bytes(root / rel, shown=rel, max_bytes=Limits().max_file_bytes, what=what)
     except OSError as exc:
         raise WorkspaceError(
             f"cannot read {what}: {exc.strerror}", path=rel, hint="check its permissions"
         ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise WorkspaceError(
-            f"{what} is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            path=rel,
-            line=line,
-            hint="re-save the file as UTF-8",
-        ) from None
-    return text.removeprefix("\ufeff")
+    return decode_text(data, rel)
 
 
 def adopt(root: Path, ledger_rel: str, ledger: Ledger, text: str) -> Adoption:

@@ -167,7 +167,7 @@ def test_adopt_non_utf8_ledger(tmp_path: Path, run_cli: Run) -> None:
         run_cli,
         tmp_path,
         ["init", "--adopt"],
-        "docs/fix_plan.md:3: ledger is not valid UTF-8 (byte 0xe9) — re-save the file as UTF-8",
+        "docs/fix_plan.md:3: not valid UTF-8 (byte 0xe9 at offset 21) — re-save the file as UTF-8",
     )
 
 
