@@ -43,9 +43,9 @@ def choose_focus(
     ws: Workspace, override: str | None = None, signals: Signals | None = None
 ) -> Focus:
     """Item, plan, phase and task for the next turn, with the reasons for each choice."""
-    from supervisor.parse.ledger import no_cycle_collection
+    from supervisor import gcpolicy
 
-    with no_cycle_collection():  # a large model is in memory: see parse_ledger
+    with gcpolicy.paused():  # a large model is in memory: see parse_ledger
         return _choose_focus(ws, override, signals)
 
 

@@ -134,9 +134,9 @@ def dependencies(item: Item, ledger: Ledger) -> list[str]:
 
 def rank(ledger: Ledger, config: Config) -> tuple[Candidate, ...]:
     """Every item with its eligibility and reasons, best first (deterministic)."""
-    from supervisor.parse.ledger import no_cycle_collection
+    from supervisor import gcpolicy
 
-    with no_cycle_collection():  # many small objects on a large model: see parse_ledger
+    with gcpolicy.paused():  # many small objects on a large model: see parse_ledger
         return _rank(ledger, config)
 
 

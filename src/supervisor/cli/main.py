@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit code."""
     args = sys.argv[1:] if argv is None else argv
     as_json = _wants_json(args)
+    if argv is None:  # a process of its own: large models may leave the cycle collector
+        from supervisor import gcpolicy
+
+        gcpolicy.allow_freeze()
     try:
         result = app(args=args, prog_name="supervisor", standalone_mode=False)
     except SupervisorError as exc:

@@ -7,11 +7,8 @@ Attempts are parsed lazily per item (see :attr:`Item.attempts`).
 
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from supervisor.model import ConflictRegion, FocusEntry, IndexRow, Item, Ledger, Span
 from supervisor.parse.fields import (
@@ -37,32 +34,12 @@ _DELIMITER = re.compile(r"^:?-{1,}:?$")
 _HEADLESS_LABELS = {"spec/at", "priority", "status", "owner/date"}
 
 
-FREEZE_BYTES = 1 << 20  # ledgers past this size leave their model out of later collections
-
-
-@contextmanager
-def no_cycle_collection(freeze: bool = False) -> Iterator[None]:
-    """Pause the cyclic garbage collector while a ledger is parsed: parsing builds hundreds
-    of thousands of long-lived, acyclic objects (refcounting frees them), and every full
-    collection would rescan all of them (on 100k items, most of the time went there).
-    ``freeze`` then moves what exists to the permanent generation (:func:`gc.freeze`), so
-    the collections that later work (ranking, the brief, importing Jinja) triggers do not
-    rescan the model either; being acyclic, it is still freed by reference counting."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if enabled:
-            gc.enable()
-
-
 def parse_ledger(text: str, path: str, item_heading: re.Pattern[str] | None = None) -> Ledger:
     """``item_heading``: a compiled pattern with an ``id`` group (and optionally ``title``)
     matched against heading texts; default ``[ID] Title``."""
-    with no_cycle_collection(freeze=len(text) > FREEZE_BYTES):
+    from supervisor import gcpolicy
+
+    with gcpolicy.paused(large=len(text) > gcpolicy.LARGE_BYTES):
         return _parse_ledger(text, path, item_heading)
 
 
