@@ -16,10 +16,6 @@ from supervisor.signals import Signals
 from supervisor.workspace import Workspace
 
 
-def plan_path(ws: Workspace, item: Item) -> str | None:
-    return ws.plan_for(item)
-
-
 def plan_of(ws: Workspace, item: Item) -> Plan | None:
     """The item's plan; a Plan Reference naming only missing files is an error."""
     rel = ws.plan_for(item)

@@ -13,6 +13,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from supervisor.config import Config
 from supervisor.errors import NotFoundError, close_matches
@@ -27,6 +28,9 @@ from supervisor.parse.fields import (
     plain,
 )
 from supervisor.signals import Signals
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supervisor.mentions import ItemIndex
 
 _CLOSED_ACTION = re.compile(r"^(?:✅|☑|\[[xXD]\]|~~|(?:COMPLETE|DONE|CLOSED|RESOLVED)\b)")
 _SKIP_FOCUS_TAGS = {"MONITOR", "WATCH", "ON HOLD", "PAUSED", "READY TO ARCHIVE", "DONE"}
@@ -243,6 +247,8 @@ def choose_item(
             notes.append(f"continuity: {source} worked on {ident}")
             return chosen(ident, "continuity")
         notes.append(f"continuity passed over {ident} ({source}): {'; '.join(cand.reasons)}")
+    if signals.goals_note:
+        notes.append(f"goals: {signals.goals_note}")
     for goal in signals.goals:
         m = index.first(goal.text, titles=True)
         where = f" ({goal.span.anchor})" if goal.span else ""
@@ -296,12 +302,9 @@ def _clip(text: str, n: int = 80) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _continuity(signals: Signals, index: object) -> list[tuple[str, str]]:
+def _continuity(signals: Signals, index: ItemIndex) -> list[tuple[str, str]]:
     """Items the latest turns worked on, newest first: the last brief's focus, then commit
     subjects that name an item (by ID or ID prefix)."""
-    from supervisor.mentions import ItemIndex
-
-    assert isinstance(index, ItemIndex)
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     if signals.last_brief:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from supervisor.errors import SupervisorError
 from supervisor.model import Span
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supervisor.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,6 @@ class Signals:
     last_brief_path: str | None = None
     commits: tuple[Commit, ...] = ()  # newest first
 
-
-NO_SIGNALS = Signals()
 
 _TAGGED = re.compile(r"<(\d{1,3})>\s*(.*?)\s*</\1>", re.S)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
@@ -86,12 +88,9 @@ def parse_goals(text: str, path: str, start: str, end: str) -> tuple[Goal, ...]:
     return tuple(out)
 
 
-def gather(ws: object, commits: tuple[Commit, ...] | None = None) -> Signals:
-    """Signals of ``ws`` (a :class:`~supervisor.workspace.Workspace`). ``commits`` overrides
-    the git read (replay passes the history before the turn)."""
-    from supervisor.workspace import Workspace
-
-    assert isinstance(ws, Workspace)
+def gather(ws: Workspace, commits: tuple[Commit, ...] | None = None) -> Signals:
+    """Signals of ``ws``. ``commits`` overrides the git read (replay passes the history
+    before the turn)."""
     sel = ws.config.selection
     goals: tuple[Goal, ...] = tuple(
         Goal(n, text, None) for n, text in enumerate(sel.goals, start=1)
@@ -127,9 +126,7 @@ def gather(ws: object, commits: tuple[Commit, ...] | None = None) -> Signals:
     return Signals(goals, note, last, brief if last else None, commits[: sel.history])
 
 
-def _git_subjects(ws: object, limit: int) -> tuple[Commit, ...]:
+def _git_subjects(ws: Workspace, limit: int) -> tuple[Commit, ...]:
     from supervisor import gitio
-    from supervisor.workspace import Workspace
 
-    assert isinstance(ws, Workspace)
     return tuple(Commit(sha, subject) for sha, subject in gitio.recent_subjects(ws.root, limit))

@@ -247,3 +247,30 @@ def test_next_follows_a_new_commit_subject_even_from_the_cache(demo_ws: Path) ->
         "Focus: [DOCS-SYNC-003] Document pivot rules — chosen by continuity (the item the latest "
         "turns worked on)"
     )
+
+
+def test_goals_file_missing_or_empty_is_named_in_explain(demo_ws: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cfg = demo_ws / "supervisor.yaml"
+    text = cfg.read_text().replace(
+        "selection:\n", "selection:\n  goals_file: {path: prompts/goals.md}\n"
+    )
+    cfg.write_text(text)
+    env = {**os.environ, "SUPERVISOR_NO_CACHE": "1"}
+
+    def explain() -> str:
+        r = subprocess.run([sys.executable, "-m", "supervisor.cli.main", "next", "--explain"],
+                           cwd=demo_ws, env=env, capture_output=True, text=True)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    assert "  note: goals: goals file prompts/goals.md not found\n" in explain()
+    (demo_ws / "prompts").mkdir()
+    (demo_ws / "prompts/goals.md").write_text("no markers here\n")
+    assert (
+        "  note: goals: prompts/goals.md: no goals between '<current long-term goals>' and "
+        "'</current long-term goals>'\n" in explain()
+    )
