@@ -358,14 +358,12 @@ class CommitInfo:
 
 
 def history(root: Path, rev: str = "HEAD") -> list[CommitInfo]:
-    """Every commit reachable from ``rev``, oldest first (topological, then date order)."""
+    """Every commit reachable from ``rev``, oldest first (parents before children)."""
     import git
 
     repo, _ = _work_repo_or_bare(root)
     try:
-        out = repo.git.log(
-            "--topo-order", "--reverse", "--date-order", "--format=%H%x1f%P%x1f%aI%x1f%s", rev
-        )
+        out = repo.git.log("--topo-order", "--reverse", "--format=%H%x1f%P%x1f%aI%x1f%s", rev)
     except git.GitCommandError as exc:
         raise WorkspaceError(f"cannot read history: {_detail(exc)}", path=str(root)) from None
     commits = []
