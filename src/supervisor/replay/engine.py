@@ -124,7 +124,7 @@ def _turn(
             if focus.item.id == rec_item and focus.plan is not None:
                 plans.append(focus.plan)
             plans += [ws.plan(p) for p in ws.plans_for(item) if p not in [x.path for x in plans]]
-        recorded = recorded_choice(brief, index, plans)
+        recorded = recorded_choice(brief, rec_item, plans)
     except SupervisorError as exc:
         return skipped(f"cannot replay: {exc}", parse_failure=True)
     return compare(n, commit, recorded, focus, ledger, config)

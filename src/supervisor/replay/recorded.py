@@ -28,10 +28,9 @@ def _keys(brief: Brief) -> list[str]:
     return out
 
 
-def recorded_choice(brief: Brief, index: ItemIndex, plans: Sequence[Plan]) -> Recorded:
-    """``plans``: the recorded item's plans, the one to try first first (the phase and task
-    are read against the first plan in which the brief names one)."""
-    item = recorded_item(brief, index)
+def recorded_choice(brief: Brief, item: str, plans: Sequence[Plan]) -> Recorded:
+    """The recorded ``item`` (see :func:`recorded_item`) with the phase and task the brief
+    names, read against the first of the item's ``plans`` in which it names one."""
     text = " \n ".join(_keys(brief))
     for plan in plans:
         phase, task = step_named(text, plan)
