@@ -274,3 +274,33 @@ def test_goals_file_missing_or_empty_is_named_in_explain(demo_ws: Path) -> None:
         "  note: goals: prompts/goals.md: no goals between '<current long-term goals>' and "
         "'</current long-term goals>'\n" in explain()
     )
+
+
+def test_selection_and_ledger_config_errors() -> None:
+    import pytest
+
+    from supervisor.config import parse_config
+    from supervisor.errors import ConfigError
+
+    cases = {
+        "selection:\n  goals_file: {start: x}\n": (
+            "supervisor.yaml:3: 'selection.goals_file' goals_file needs a path — add path: FILE"
+        ),
+        "ledger:\n  shape: nested\n": (
+            "supervisor.yaml:3: 'ledger.shape' unknown ledger shape 'nested' — use one of: "
+            "auto, sections, single-focus"
+        ),
+        "ledger:\n  item_heading: '[{id}'\n": (
+            "supervisor.yaml:3: 'ledger.item_heading' item_heading is not a valid regular "
+            "expression: unterminated character set at position 0"
+        ),
+    }
+    for extra, message in cases.items():
+        with pytest.raises(ConfigError) as info:
+            parse_config("version: 1\n" + extra, Path("supervisor.yaml"))
+        assert str(info.value) == message
+    cfg = parse_config("version: 1\nselection:\n  history: 5\n  nope: 1\n", Path("supervisor.yaml"))
+    assert cfg.warnings == (
+        "supervisor.yaml:4: unknown key 'nope' in 'selection' (ignored) — use one of: goals, "
+        "goals_file, history, stale_turns, stall_window",
+    )
