@@ -113,6 +113,7 @@ def diff_command(
     from supervisor.trace.document import KIND, build_doc, iter_json
     from supervisor.trace.report import render_table, write_bundle
     from supervisor.trace.settings import Flags, build_policy
+    from supervisor.trace.spool import write_chunks
 
     policy = build_policy(
         Flags(
@@ -137,19 +138,18 @@ def diff_command(
     result = diff_traces(a, b, policy)
     doc = envelope(KIND, build_doc(result, lazy=True)) if (as_json or out) else None
     if out is not None and doc is not None:
-        written = write_bundle(out, doc, result)
+        written = write_bundle(out, doc, result, escape_json_text)
         sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
-        if as_json:  # the document is written once: stdout gets metrics.json's bytes
+        if as_json:  # the document is made once: stdout gets metrics.json's (escaped) bytes
             sys.stdout.flush()
             with written[0].open("rb") as fh:
                 shutil.copyfileobj(fh, sys.stdout.buffer)
             sys.stdout.buffer.flush()
     elif as_json and doc is not None:
         sys.stdout.flush()
-        raw = sys.stdout.buffer
-        for piece in iter_json(doc, escape_json_text):  # escaped piece by piece, not rescanned
-            raw.write(piece.encode("utf-8"))
-        raw.flush()
+        # escaped piece by piece, not rescanned; written while the next piece is made
+        write_chunks(sys.stdout.buffer, iter_json(doc, escape_json_text))
+        sys.stdout.buffer.flush()
     if not as_json:
         tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = shutil.get_terminal_size().columns if tty else 120

@@ -100,22 +100,26 @@ def diff_traces(a: Trace, b: Trace, policy: Policy) -> DiffResult:
     hit = sorted_kb[pos] == ka if sorted_kb.size else np.zeros(n, dtype=bool)
     match = np.where(hit, order[pos] if sorted_kb.size else 0, -1).astype(np.int64)
     has = match >= 0
-    # tolerance: one resolution per (key, dtype a, dtype b)
+    # tolerance: one resolution per (key, dtype a, dtype b), one entry per distinct result
     dnames = sorted({*a.dtypes, *b.dtypes})
     dtable = {d: k for k, d in enumerate(dnames)}
     da, db = _codes(a.dtypes, dtable), _codes(b.dtypes, dtable)
     combo = (ids_a * len(dnames) + da) * len(dnames) + np.where(has, db[np.maximum(match, 0)], 0)
     uniq, inverse = np.unique(combo[has], return_inverse=True)
-    tols: list[Resolved] = []
-    for c in uniq.tolist():
+    distinct: dict[Resolved, int] = {}  # equal resolutions share one entry
+    which = np.zeros(uniq.size, dtype=np.int64)
+    for k, c in enumerate(uniq.tolist()):
         rest, cb = divmod(c, len(dnames))
         kid, ca = divmod(rest, len(dnames))
         x, y = dnames[ca], dnames[cb]
         dt = "text" if "text" in (x, y) else weaker(x, y)
         name, quals = keys[kid]
-        tols.append(policy.resolve(name, label_of(name, quals), dt))
+        which[k] = distinct.setdefault(
+            policy.resolve(name, label_of(name, quals), dt), len(distinct)
+        )
+    tols = list(distinct)
     tol_id = np.zeros(n, dtype=np.int64)
-    tol_id[has] = inverse
+    tol_id[has] = which[inverse]
     # waivers: one match per key
     waiver_of: dict[int, Waiver] = {}
     if policy.waivers:

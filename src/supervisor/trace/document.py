@@ -279,11 +279,11 @@ def build_doc(r: DiffResult, *, lazy: bool = False) -> dict[str, Any]:
     }
 
 
-def iter_json(doc: dict[str, Any], escape: Callable[[str], str] = str) -> Iterator[str]:
-    """Deterministic, strict JSON text (NaN/Inf refused) in pieces: indented, one ``taps``
-    entry a line (written by the C encoder, as they are made), and a trailing newline.
-    ``escape`` is applied to every piece of text but numbers (the CLI's ``escape_json_text``:
-    so the printed document needs no scan of its own)."""
+def iter_json(doc: dict[str, Any], escape: Callable[[str], str] = str) -> Iterator[bytes]:
+    """Deterministic, strict JSON (NaN/Inf refused) as UTF-8 pieces: indented, one ``taps``
+    entry a line (written as they are made), and a trailing newline. ``escape`` is applied to
+    every piece of text but numbers (the CLI's ``escape_json_text``: so the printed document
+    needs no scan of its own)."""
     taps = doc.get("taps")
     head = escape(
         json.dumps(
@@ -294,25 +294,25 @@ def iter_json(doc: dict[str, Any], escape: Callable[[str], str] = str) -> Iterat
         )
     )
     if not taps:
-        yield head + "\n"
+        yield (head + "\n").encode()
         return
     marker = '"taps": []'
     cut = head.rindex(marker)
-    yield head[:cut] + '"taps": ['
+    yield (head[:cut] + '"taps": [').encode()
     if isinstance(taps, LazyTaps):
         from supervisor.trace.rows import tap_chunks
 
-        chunks: Iterator[str] = tap_chunks(taps.r, _TapDicts(taps.r).at, escape)
+        chunks: Iterator[bytes] = tap_chunks(taps.r, _TapDicts(taps.r).at, escape)
     else:
-        chunks = map(escape, _chunks(taps))
+        chunks = (escape(c).encode() for c in _chunks(taps))
     from supervisor.trace.rows import SEP
 
-    last = "\n    "
+    last = b"\n    "
     for chunk in chunks:  # one write per block of entries; the last one without its SEP
         yield last
         last = chunk
     yield last[: -len(SEP)]
-    yield "\n  ]" + head[cut + len(marker) :] + "\n"
+    yield ("\n  ]" + head[cut + len(marker) :] + "\n").encode()
 
 
 def _chunks(taps: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -327,6 +327,6 @@ def _chunks(taps: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield SEP.join(chunk) + SEP
 
 
-def dumps_strict(doc: dict[str, Any]) -> str:
-    """:func:`iter_json` joined."""
-    return "".join(iter_json(doc))
+def dumps_strict(doc: dict[str, Any], escape: Callable[[str], str] = str) -> str:
+    """:func:`iter_json` joined, as text."""
+    return b"".join(iter_json(doc, escape)).decode()

@@ -5,6 +5,8 @@ must agree, and the tests check that they do."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -176,14 +178,21 @@ def reasons_many(
 
 
 def reasons_json_many(
-    c: Cols, rows: NDArray[np.int64], tols: tuple[Resolved, ...], tol_id: NDArray[np.int64]
+    c: Cols,
+    rows: NDArray[np.int64],
+    tols: tuple[Resolved, ...],
+    tol_id: NDArray[np.int64],
+    wire: Callable[[str], str] = str,
 ) -> dict[int, str]:
     """:func:`reasons_many` as JSON arrays of strings (the same texts); the common case, the
-    element test alone, is formatted a column at a time."""
+    element test alone, is formatted a column at a time. ``wire`` is applied to every piece
+    of text that is not a number (the JSON writer's byte form)."""
     import json
 
+    from supervisor.trace.numtext import g3, json_numbers
+
     enc = json.encoder.encode_basestring
-    out = {i: "[" + ", ".join(map(enc, why)) + "]" for i, why in
+    out = {i: wire("[" + ", ".join(map(enc, why)) + "]") for i, why in
            reasons_many(c, rows, tols, tol_id, common=False).items()}  # fmt: skip
     if not rows.size:
         return out
@@ -192,19 +201,25 @@ def reasons_json_many(
     with np.errstate(invalid="ignore"):
         elem = (c["nf_mis"][rows] <= 0) & (c["mismatch_fraction"][rows] > max_mm)
     common = elem & ~np.isin(rows, np.fromiter(out, dtype=np.int64, count=len(out)))
+    rows_c = rows[common]
+    if not rows_c.size:
+        return out
     mids = []
     for t in tols:
         allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
         mid = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
-        mids.append(enc(mid)[1:-1])
-    mid_l = np.array(mids, dtype=object)[tid[common]].tolist()
-    rows_c = rows[common]
+        mids.append(wire(enc(mid)[1:-1]))
     texts = map(
-        '["{}/{}{}{:.3g}× the tolerance"]'.format,
-        c["mismatch"][rows_c].tolist(),
-        c["n"][rows_c].tolist(),
-        mid_l,
-        c["ratio"][rows_c].tolist(),
+        "".join,
+        zip(
+            repeat('["'),
+            json_numbers(c["mismatch"][rows_c]),
+            repeat("/"),
+            json_numbers(c["n"][rows_c]),
+            np.array(mids, dtype=object)[tid[common]].tolist(),
+            g3(c["ratio"][rows_c]),
+            repeat(wire('× the tolerance"]')),
+        ),
     )
     out.update(zip(rows_c.tolist(), texts, strict=True))
     return out

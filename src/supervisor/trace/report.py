@@ -15,6 +15,9 @@ import numpy as np
 from supervisor.errors import WorkspaceError
 from supervisor.trace.document import counts, iter_json, missing
 from supervisor.trace.result import PASS, DiffResult, Entry
+from supervisor.trace.spool import write_chunks
+
+SYNC_EVERY = 32 << 20  # metrics.json is flushed to disk as it is written, 32 MiB at a time
 
 
 def _g(x: float | None, digits: int = 4) -> str:
@@ -223,9 +226,12 @@ def summary_md(r: DiffResult, *, rows: int = 200) -> str:
     return "\n".join(out)
 
 
-def write_bundle(out: Path, doc: dict[str, Any], r: DiffResult) -> list[Path]:
-    """Write ``metrics.json`` (streamed), ``summary.md`` and ``divergence.png`` into ``out``,
-    each through a temporary file renamed into place."""
+def write_bundle(
+    out: Path, doc: dict[str, Any], r: DiffResult, escape: Callable[[str], str] = str
+) -> list[Path]:
+    """Write ``metrics.json`` (streamed; ``escape`` applied to its text pieces, as for
+    :func:`~supervisor.trace.document.iter_json`), ``summary.md`` and ``divergence.png`` into
+    ``out``, each through a temporary file renamed into place."""
     from supervisor.extras import require
     from supervisor.trace.plot import write_plot
 
@@ -242,13 +248,13 @@ def write_bundle(out: Path, doc: dict[str, Any], r: DiffResult) -> list[Path]:
         for piece in pieces:
             fh.write(piece.encode("utf-8"))
 
-    _atomic(paths[0], lambda fh: text(fh, iter_json(doc)))
+    _atomic(paths[0], lambda fh: write_chunks(fh, iter_json(doc, escape), sync_every=SYNC_EVERY))
     _atomic(paths[1], lambda fh: text(fh, [summary_md(r)]))
     _atomic(paths[2], lambda fh: write_plot(r, fh))
     return paths
 
 
-def _atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     import contextlib
     import os
     import tempfile

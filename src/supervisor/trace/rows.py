@@ -1,15 +1,18 @@
-"""The ``taps`` entries of the JSON document as text, written straight from the result's columns.
+"""The ``taps`` entries of the JSON document as UTF-8 text, written straight from the result's
+columns.
 
 :func:`supervisor.trace.document.iter_taps` builds each entry as a dict (the definition);
-:func:`tap_chunks` writes the same entries as JSON text without building them, a block of
+:func:`tap_chunks` writes the same entries as JSON bytes without building them, a block of
 entries at a time: per-key pieces (name, qualifiers, label) and per-shape/dtype/tolerance
-pieces are encoded once; each metric column is turned into JSON numbers a block at a time by
-orjson (shortest round-trip floats, in C), and a column with one value in the whole block is
-written once; the block's pieces are laid out row by row in one list (a slice assignment per
-column) and joined once, so no per-entry Python code runs. Failure reasons come from the
+pieces are encoded once; the metric columns of a block that vary are turned into JSON numbers
+together by one orjson call per dtype (shortest round-trip floats, in C); a column with one
+value in the whole block is written once, and a column equal to an earlier one reuses its
+text; the block's pieces are laid out row by row in one list (a slice assignment per column)
+and joined once, so no per-entry Python code runs. Everything stays bytes from the number
+formatter to the file: no text is decoded or re-encoded. Failure reasons come from the
 vectorized :func:`~supervisor.trace.gates.reasons_json_many` and the top-K elements of small
 taps from one sort per batch. Entries it does not cover (waived, missing or structurally judged
-taps, multi-dimensional taps, non-finite metrics) are encoded from :func:`iter_taps`' dict.
+taps, multi-dimensional binary taps) are encoded from :func:`iter_taps`' dict.
 The document parses to exactly the dicts' document (the tests check it); only number spelling
 differs (``1e-9`` where ``json`` writes ``1e-09``).
 """
@@ -27,6 +30,7 @@ from numpy.typing import NDArray
 from supervisor.trace.gates import reasons_json_many
 from supervisor.trace.metrics import COLUMNS, FIELDS
 from supervisor.trace.model import Trace
+from supervisor.trace.numtext import json_numbers
 from supervisor.trace.result import FAIL, PASS, DiffResult
 
 BLOCK = 4096
@@ -35,67 +39,85 @@ ENCODE: Callable[[Any], str] = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(", ", ": ")
 ).encode
 
-
-def _metrics_parts(values: list[str | list[str]]) -> list[str | list[str]]:
-    """The ``metrics`` object of 1-D taps as pieces: text, or a column of JSON numbers (one
-    per tap), from ``values`` (per column of :data:`COLUMNS`: a block's column, or the one
-    JSON number every tap of the block has)."""
-    parts: list[str | list[str]] = ["{"]
-    for k, (field, v) in enumerate(zip(FIELDS, values, strict=True)):
-        index = field in _INDEX_FIELDS
-        parts += [f'{", " if k else ""}"{field}": ' + ("[" if index else ""), v]
-        if index:
-            parts.append("]")
-    parts.append("}")
-    return parts
-
+Parts = list[str | list[str]]
 
 _INDEX_FIELDS = ("max_abs_index", "max_rel_index")
 SEP = ",\n    "  # between two entries of ``taps`` in the document
+_SCALAR_ONLY = ("delta", "rel_delta")
 
 
-def _args(parts: list[str | list[str]]) -> list[Any]:
-    """``parts`` (texts, the same in every row, and columns) as iterables for ``zip``."""
-    args: list[Any] = []
-    text = ""
+def _metrics_parts(values: list[str | list[str]], nonfinite: list[str]) -> Parts:
+    """The ``metrics`` object of 1-D taps as pieces: text, or a column of JSON numbers (one
+    per tap), from ``values`` (per column of :data:`COLUMNS`: a block's column, or the one
+    JSON number every tap of the block has; non-finite numbers are ``null``) and per tap the
+    ``nonfinite`` member that ends the object, or ``""``."""
+    parts: Parts = ["{"]
+    for k, (field, v) in enumerate(zip(FIELDS, values, strict=True)):
+        index = field in _INDEX_FIELDS
+        parts += [f'{", " if k else ""}"{field}": {"[" if index else ""}', v]
+        if index:
+            parts.append("]")
+    parts += [nonfinite, "}"]
+    return parts
+
+
+def _nonfinite(cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]) -> NDArray[Any]:
+    """Per tap, the ``, "nonfinite": {...}`` member that names its non-finite metrics (in
+    :data:`FIELDS` order, as :func:`~supervisor.trace.document.clean` does), or ``""``;
+    made once per distinct pattern."""
+    names: list[str] = []
+    codes: list[NDArray[np.int64]] = []
+    for c, field in zip(COLUMNS, FIELDS, strict=True):
+        col = cols[c]
+        if col.dtype.kind != "f":
+            continue
+        code = np.select([np.isnan(col), col == np.inf, col == -np.inf], [1, 2, 3], 0)
+        if c in _SCALAR_ONLY:  # null, not a number, on taps of more than one element
+            code = np.where(scalar, code, 0)
+        if code.any():
+            names.append(field)
+            codes.append(code.astype(np.int64))
+    n = scalar.size
+    if not codes:
+        return np.full(n, "", dtype=object)
+    packed = np.zeros(n, dtype=np.int64)
+    for k, code in enumerate(codes):
+        packed |= code << (2 * k)
+    patterns, inverse = np.unique(packed, return_inverse=True)
+    texts = []
+    for p in patterns.tolist():
+        spelled = {f: ("nan", "inf", "-inf")[(p >> 2 * k & 3) - 1]
+                   for k, f in enumerate(names) if p >> 2 * k & 3}  # fmt: skip
+        texts.append(f', "nonfinite": {ENCODE(spelled)}' if spelled else "")
+    return _objects(texts)[inverse.reshape(-1)]
+
+
+def _merged(parts: Parts) -> Parts:
+    """``parts`` with adjacent fixed pieces joined."""
+    merged: Parts = []
     for p in parts:
-        if isinstance(p, str):
-            text += p
-        else:
-            if text:
-                args.append(repeat(text))
-            args.append(p)
-            text = ""
-    if text:
-        args.append(repeat(text))
-    return args
-
-
-def _rows(parts: list[str | list[str]]) -> list[str]:
-    """Per row, the concatenation of ``parts``."""
-    return list(map("".join, zip(*_args(parts), strict=False)))  # repeat(): endless
-
-
-def _joined(parts: list[str | list[str]], rows: int, sep: str = SEP) -> str:
-    """Every row's concatenation of ``parts``, each followed by ``sep``, as one text (the
-    pieces laid out row by row in one list by slice assignment, then joined once)."""
-    merged: list[str | list[str]] = []
-    for p in [*parts, sep] if sep else parts:
         if isinstance(p, str) and merged and isinstance(merged[-1], str):
             merged[-1] += p
         else:
             merged.append(p)
+    return merged
+
+
+def _rows(parts: Parts) -> list[str]:
+    """Per row, the concatenation of ``parts``."""
+    args = [repeat(p) if isinstance(p, str) else p for p in _merged(parts)]
+    return list(map("".join, zip(*args, strict=False)))  # repeat(): endless
+
+
+def _joined(parts: Parts, rows: int, sep: str = SEP) -> str:
+    """Every row's concatenation of ``parts``, each followed by ``sep``, as one text (the
+    pieces laid out row by row in one list by slice assignment, then joined once)."""
+    merged = _merged([*parts, sep] if sep else parts)
     width = len(merged)
     flat: list[str] = [""] * (rows * width)
     for k, p in enumerate(merged):
         flat[k::width] = [p] * rows if isinstance(p, str) else p
     return "".join(flat)
-
-
-def _same_bits(col: NDArray[Any]) -> bool:
-    """Every value of ``col`` has the bits of the first (so one JSON spelling fits all)."""
-    bits = col.view(np.int64)
-    return bool((bits == bits[0]).all())
 
 
 def _key_ids(columns: list[NDArray[np.int64]]) -> NDArray[np.int64]:
@@ -107,23 +129,45 @@ def _key_ids(columns: list[NDArray[np.int64]]) -> NDArray[np.int64]:
     return ids.reshape(-1)
 
 
+def _numbers(block: dict[str, NDArray[Any]]) -> list[str | list[str]]:
+    """Per column of a block (in order): its one JSON number (``null`` for NaN) when every row
+    has the same bits, else its JSON numbers; a column with the bits of an earlier one shares
+    its list. The varying columns of a dtype are formatted by one call."""
+    one: dict[str, str] = {}
+    alias: dict[str, str] = {}
+    todo: dict[str, list[str]] = {"f": [], "i": []}
+    for c, col in block.items():
+        bits = col.view(np.int64)
+        if (bits == bits[0]).all():
+            nan = col.dtype.kind == "f" and bool(np.isnan(col[0]))
+            one[c] = "null" if nan else json_numbers(col[:1])[0]
+            continue
+        kind = todo[col.dtype.kind]
+        same = [d for d in kind if np.array_equal(bits, block[d].view(np.int64))]
+        if same:
+            alias[c] = same[0]
+        else:
+            kind.append(c)
+    many: dict[str, list[str]] = {}
+    for names in todo.values():
+        if names:
+            rows = len(block[names[0]])
+            flat = json_numbers(np.concatenate([block[c] for c in names]))
+            many.update((c, flat[k * rows : (k + 1) * rows]) for k, c in enumerate(names))
+    return [one[c] if c in one else many[alias.get(c, c)] for c in block]
+
+
 def tap_chunks(
     r: DiffResult, slow: Callable[[int], dict[str, Any]], escape: Callable[[str], str] = str
-) -> Iterator[str]:
-    """The JSON text of every ``taps`` entry, in order, each followed by :data:`SEP`, a block
-    of entries a chunk; ``slow(i)`` gives entry ``i`` as a dict where the fast path does not
-    apply. ``escape`` is applied to every piece that is not a number (names, paths, ...)."""
+) -> Iterator[bytes]:
+    """The UTF-8 JSON text of every ``taps`` entry, in order, each followed by :data:`SEP`, a
+    block of entries a chunk; ``slow(i)`` gives entry ``i`` as a dict where the fast path does
+    not apply. ``escape`` is applied to every piece that is not a number (names, paths, ...)."""
     n = len(r)
     if not n:
         return
     cols = r.cols
-    with np.errstate(invalid="ignore"):
-        stack = np.stack([cols[c] for c in COLUMNS if c not in ("delta", "rel_delta")])
-        finite = np.isfinite(stack).all(axis=0)
-        scalar_ok = (cols["n"] != 1) | (np.isfinite(cols["delta"]) & np.isfinite(cols["rel_delta"]))
-    fast = (
-        finite & scalar_ok & r.measured & ((r.status == PASS) | (r.status == FAIL)) & (r.match >= 0)
-    )
+    fast = r.measured & ((r.status == PASS) | (r.status == FAIL)) & (r.match >= 0)
     for i in r.structural:
         fast[i] = False
     for i in r.waiver_of:
@@ -135,72 +179,109 @@ def tap_chunks(
             if len(a.shape(i)) > 1:
                 fast[i] = False
     scalar = cols["n"] == 1
+    nonfinite = _nonfinite(cols, scalar)
     failing = np.flatnonzero(fast & (r.status == FAIL))
-    reasons = reasons_json_many(cols, failing, r.tols, r.tol_id)
+    reasons = reasons_json_many(cols, failing, r.tols, r.tol_id, _wire)
     small = failing[~np.isin(failing, np.fromiter(r.candidates, np.int64, len(r.candidates)))]
-    covered, listed, lists = _top_texts(r, small, _texts)
+    covered, listed, lists = _top_texts(r, small)
     match = np.where(r.match >= 0, r.match, 0)
     # per key: the label (open: "#k" and the closing quote follow) and the name/qualifiers
     bases, heads, numbered = [], [], []
     for (name, quals), reps in zip(r.keys, r.repeats.tolist(), strict=True):
-        bases.append(escape(ENCODE(" ".join([*(f"{k}={v}" for k, v in quals), name]))[:-1]))
-        heads.append(escape(f'"name": {ENCODE(name)}, "qualifiers": {ENCODE(dict(quals))}'))
+        bases.append(_wire(escape(ENCODE(" ".join([*(f"{k}={v}" for k, v in quals), name]))[:-1])))
+        heads.append(_wire(escape(f'"name": {ENCODE(name)}, "qualifiers": {ENCODE(dict(quals))}')))
         numbered.append(reps > 1)
     key_id = r.key_id
     occ = r.occurrence
-    label = np.array(bases, dtype=object)[key_id]
-    head = np.array(heads, dtype=object)[key_id]
-    hashes = np.array(["#" + t for t in _texts(occ + 1)], dtype=object)
-    suffix = np.where(np.array(numbered, dtype=bool)[key_id], hashes, "")
-    status = np.array(['"pass"', '"fail"', '"waived"', '"missing"'], dtype=object)[r.status]
+    label = _objects(bases)[key_id]
+    head = _objects(heads)[key_id]
+    lines = [t.lines_of for t in (a, b) if t.lines_of is not None]
+    ints = _int_texts(min(max([n + 1, *(int(x.max(initial=0)) + 1 for x in lines)]), 4 * n))
+    hashes = _objects(["#" + t for t in _ints(ints, np.arange(int(occ.max()) + 2)).tolist()])
+    suffix = np.where(np.array(numbered, dtype=bool)[key_id], hashes[occ + 1], _objects([""]))
+    status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
     why = np.full(n, "[]", dtype=object)
-    why[list(reasons)] = list(reasons.values())  # fixed text and numbers: nothing to escape
+    why[list(reasons)] = _objects(list(reasons.values()))
     top = np.full(n, "[]", dtype=object)
-    top[listed] = lists
-    for i in np.setdiff1d(failing, covered).tolist():  # large taps, non-finite elements
+    top[listed] = _objects(lists)
+    left = np.zeros(n, dtype=bool)
+    left[failing] = True
+    left[covered] = False
+    for i in np.flatnonzero(left).tolist():  # large taps, non-finite elements
         got = r.top_of(i)
-        top[i] = _top_text(got) if got else "[]"
+        top[i] = _wire(_top_text(got)) if got else "[]"
 
-    def where(t: Trace, rows: NDArray[np.int64]) -> list[str]:
+    def where(t: Trace, rows: NDArray[np.int64]) -> NDArray[Any]:
         if t.lines_of is not None:  # text traces: line numbers
-            return _texts(t.lines_of[rows])
-        return [escape(ENCODE(t.where(i))) for i in rows.tolist()]
+            return _ints(ints, t.lines_of[rows])
+        return _objects([_wire(escape(ENCODE(t.where(i)))) for i in rows.tolist()])
 
     where_a, where_b = where(a, np.arange(n, dtype=np.int64)), where(b, match)
     # the shape/dtype/tolerance piece, made once per distinct (shape, dtype, tolerance)
     mid = _mids(r, match, text_a, text_b, escape)
-    index = _texts(np.arange(n, dtype=np.int64))
-    occ_t = _texts(occ)
+    index, occ_t = ints[:n], _ints(ints, occ)
     slow_rows = np.flatnonzero(~fast)
     for lo in range(0, n, BLOCK):
         hi = min(n, lo + BLOCK)
-        values: list[str | list[str]] = []
+        block = {}
         for c in COLUMNS:
             col = cols[c][lo:hi]
-            if c in ("delta", "rel_delta"):  # scalars only: NaN (written null) elsewhere
+            if c in _SCALAR_ONLY:  # scalars only: NaN (written null) elsewhere
                 col = np.where(scalar[lo:hi], col, np.nan)
-            col = np.ascontiguousarray(col)
-            if not _same_bits(col):
-                values.append(_texts(col))
-            elif col.dtype.kind == "f" and np.isnan(col[0]):
-                values.append("null")
-            else:
-                values.append(_texts(col[:1])[0])
-        parts: list[str | list[str]] = [
-            '{"index": ', index[lo:hi], ', "label": ', label[lo:hi].tolist(),
-            suffix[lo:hi].tolist(), '", ', head[lo:hi].tolist(), ', "occurrence": ', occ_t[lo:hi],
-            ', "status": ', status[lo:hi].tolist(), ', "reasons": ', why[lo:hi].tolist(),
-            ', "notes": [], "where": {"a": ', where_a[lo:hi], ', "b": ', where_b[lo:hi], "}, ",
-            mid[lo:hi].tolist(), *_metrics_parts(values), ', "top_k": ', top[lo:hi].tolist(), "}",
+            block[c] = np.ascontiguousarray(col)
+        parts: Parts = [
+            '{"index": ', index[lo:hi].tolist(), ', "label": ', label[lo:hi].tolist(),
+            suffix[lo:hi].tolist(), '", ', head[lo:hi].tolist(), ', "occurrence": ',
+            occ_t[lo:hi].tolist(), ', "status": ', status[lo:hi].tolist(), ', "reasons": ',
+            why[lo:hi].tolist(), ', "notes": [], "where": {"a": ', where_a[lo:hi].tolist(),
+            ', "b": ', where_b[lo:hi].tolist(), "}, ", mid[lo:hi].tolist(),
+            *_metrics_parts(_numbers(block), nonfinite[lo:hi].tolist()),
+            ', "top_k": ', top[lo:hi].tolist(), "}",
         ]  # fmt: skip
         s_lo, s_hi = np.searchsorted(slow_rows, [lo, hi]).tolist()
         if s_lo == s_hi:
-            yield _joined(parts, hi - lo)
+            yield _joined(parts, hi - lo).encode("latin-1")
             continue
-        block = _rows(parts)
+        rows = _rows(parts)
         for i in slow_rows[s_lo:s_hi].tolist():
-            block[i - lo] = escape(ENCODE(slow(i)))
-        yield SEP.join(block) + SEP
+            rows[i - lo] = _wire(escape(ENCODE(slow(i))))
+        yield (SEP.join(rows) + SEP).encode("latin-1")
+
+
+def _wire(text: str) -> str:
+    """``text`` as its UTF-8 bytes, one character a byte (latin-1): pieces in this form join
+    into a one-byte-per-character string, which ``encode("latin-1")`` copies out as UTF-8."""
+    return text if text.isascii() else text.encode().decode("latin-1")
+
+
+def _int_texts(size: int) -> NDArray[Any]:
+    """The JSON numbers 0..size-1, as an object array to be indexed by integer columns."""
+    return _objects(json_numbers(np.arange(size, dtype=np.int64)))
+
+
+def _ints(table: NDArray[Any], col: NDArray[np.int64]) -> NDArray[Any]:
+    """JSON numbers of the non-negative integers ``col``: from ``table`` (:func:`_int_texts`)
+    when it covers them."""
+    if int(col.max(initial=0)) < table.size:
+        out: NDArray[Any] = table[col]
+        return out
+    return _objects(json_numbers(col))
+
+
+def _small_ints(col: NDArray[np.int64]) -> list[str]:
+    """:func:`json_numbers` of non-negative integers, from a table when they are small."""
+    top = int(col.max(initial=0))
+    if top >= col.size or top >= 1 << 16:
+        return json_numbers(col)
+    out: list[str] = _int_texts(top + 1)[col].tolist()
+    return out
+
+
+def _objects(items: list[str]) -> NDArray[Any]:
+    """``items`` as a 1-D object array (to be indexed by an id column)."""
+    out: NDArray[Any] = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
 
 
 def _mids(
@@ -249,24 +330,11 @@ def _mids(
             f'"dtype": {escape(dtypes)}, '
             f'"tolerance": {int(r.tol_id[i])}, "waiver": null, "would_pass": null, "metrics": '
         )
-    out: NDArray[Any] = np.array(texts, dtype=object)[ids]
-    return out
-
-
-def _texts(col: NDArray[Any]) -> list[str]:
-    """JSON numbers of a 1-D int64/float64 array (finite), one string each (orjson: shortest
-    round-trip floats, like ``repr`` but with ``1e-9`` for ``1e-09``)."""
-    import orjson
-
-    if not col.size:
-        return []
-    arr = np.ascontiguousarray(col)
-    out: list[str] = orjson.dumps(arr, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
-    return out
+    return _objects([_wire(t) for t in texts])[ids]
 
 
 def _top_texts(
-    r: DiffResult, rows: NDArray[np.int64], texts: Callable[[NDArray[Any]], list[str]]
+    r: DiffResult, rows: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
     """``top_k`` JSON of the small failing taps ``rows``, selected in batches: (the taps it
     covers, the covered taps whose list is not empty, their lists). Taps of one element have
@@ -313,20 +381,27 @@ def _top_texts(
         bad = np.zeros(batch.size, dtype=bool)
         bad[segs[~ok]] = True
         covered.append(batch[~bad])
-        # the rows here are 1-D (the fast path's), so an element's index is its flat index
-        if not segs.size:
+        keep = ~bad[segs]  # the elements of the taps written here
+        if not keep.any():
             continue
-        a_t, b_t, abs_t, rel_t = (texts(np.where(ok, x, 0.0)) for x in (xa, xb, key, rel))
-        last = np.append(segs[1:] != segs[:-1], True)  # an element that ends its tap's list
-        tails = np.where(last, "]\x00[", ", ").tolist()  # NUL: never in JSON text: a cut
-        parts: list[str | list[str]] = [
-            '{"index": [', texts(idx), '], "a": ', a_t, ', "b": ', b_t, ', "abs": ', abs_t,
-            ', "rel": ', rel_t, "}", tails,
-        ]  # fmt: skip
-        texts_b = ("[" + _joined(parts, segs.size, sep=""))[:-2].split("\x00")
-        good = ~bad[segs[last]]
-        listed.append(batch[segs[last][good]])
-        lists += np.array(texts_b, dtype=object)[good].tolist()
+        segs = segs[keep]
+        # the rows here are 1-D (the fast path's), so an element's index is its flat index
+        texts = [_objects(_small_ints(idx[keep]))]
+        texts += [_objects(json_numbers(x[keep])) for x in (xa, xb, key, rel)]
+        taps, first, count = np.unique(segs, return_index=True, return_counts=True)
+        for c in np.unique(count).tolist():  # the taps listing c elements: one row each
+            which = count == c
+            parts: Parts = ["["]
+            for j in range(c):
+                at = first[which] + j
+                idx_t, a_t, b_t, abs_t, rel_t = (t[at].tolist() for t in texts)
+                parts += [
+                    ", {" if j else "{", '"index": [', idx_t, '], "a": ', a_t, ', "b": ', b_t,
+                    ', "abs": ', abs_t, ', "rel": ', rel_t, "}",
+                ]  # fmt: skip
+            parts.append("]")
+            listed.append(batch[taps[which]])
+            lists += _rows(parts)
     return np.concatenate(covered), np.concatenate([none, *listed]), lists
 
 

@@ -55,15 +55,30 @@ def select_many(pairs: Sequence[tuple[NDArray[Any], NDArray[Any]]], k: int) -> S
 
 
 def select_flat(a: Floats, b: Floats, lengths: Ints, k: int) -> Selected:
-    """:func:`select_many` of pairs laid end to end in ``a`` and ``b`` (``lengths`` each)."""
+    """:func:`select_many` of pairs laid end to end in ``a`` and ``b`` (``lengths`` each):
+    the pairs of one length are sorted as the rows of one matrix (ties: lower index first)."""
     starts = np.zeros(lengths.size, dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     key = top_keys(a, b)
-    seg = np.repeat(np.arange(lengths.size), lengths)
-    order = np.lexsort((-key, seg))
-    rank = np.arange(a.size) - starts[seg[order]]
-    sel = order[(rank < k) & (key[order] > 0)]
-    segs = seg[sel]
+    found: list[Ints] = []  # flat positions of the selected elements, per length
+    ranks: list[Ints] = []
+    for size in np.unique(lengths).tolist():
+        if not size:
+            continue
+        pairs = np.flatnonzero(lengths == size)
+        # (pairs, size): row p holds pair p's keys
+        pos = starts[pairs][:, None] + np.arange(size, dtype=np.int64)[None, :]
+        keys = key[pos]
+        order = np.argsort(-keys, axis=1, kind="stable")[:, :k]  # (pairs, min(k, size))
+        top = np.take_along_axis(keys, order, axis=1) > 0
+        found.append(np.take_along_axis(pos, order, axis=1)[top])
+        ranks.append(np.broadcast_to(np.arange(order.shape[1]), order.shape)[top])
+    none = np.zeros(0, dtype=np.int64)
+    sel, rank = np.concatenate([none, *found]), np.concatenate([none, *ranks])
+    seg = np.repeat(np.arange(lengths.size), lengths)[sel]
+    width = min(k, int(lengths.max(initial=0))) or 1
+    sel = sel[np.argsort(seg * width + rank, kind="stable")]  # by pair, then by rank
+    segs = np.repeat(np.arange(lengths.size), lengths)[sel]
     return segs, sel - starts[segs], key[sel], a[sel], b[sel]
 
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from supervisor.trace.align import diff_traces
-from supervisor.trace.document import build_doc, iter_json
+from supervisor.trace.document import build_doc, dumps_strict
 from supervisor.trace.gates import gate_reasons, reasons_json_many, reasons_many
 from supervisor.trace.parse import read_trace
 from supervisor.trace.result import DiffResult
@@ -32,8 +32,8 @@ def _strict(text: str) -> Any:
 
 def _both(r: DiffResult) -> tuple[Any, Any]:
     """(streamed column-writer document, per-tap dict document), parsed."""
-    fast = "".join(iter_json(build_doc(r, lazy=True)))
-    slow = "".join(iter_json(build_doc(r, lazy=False)))
+    fast = dumps_strict(build_doc(r, lazy=True))
+    slow = dumps_strict(build_doc(r, lazy=False))
     return _strict(fast), _strict(slow)
 
 
@@ -96,8 +96,8 @@ def test_column_writer_escapes_every_text_piece(tmp_path: Path) -> None:
     from supervisor.cli._common import escape_json_text
 
     doc = build_doc(r, lazy=True)
-    raw = "".join(iter_json(doc))
-    escaped = "".join(iter_json(doc, escape_json_text))
+    raw = dumps_strict(doc)
+    escaped = dumps_strict(doc, escape_json_text)
     assert "\x7f" in raw and "\u202e" in raw
     assert escaped == escape_json_text(raw)
     assert "\x7f" not in escaped and "\u202e" not in escaped
