@@ -144,6 +144,15 @@ def test_hostile_labels_and_paths_are_escaped(run_cli: Run, tmp_path: Path) -> N
     assert [e.tag for e in root.iter() if e.tag.endswith(("script", "image", "a"))] == []
 
 
+def test_undecodable_label_is_shown_not_written() -> None:
+    bad = "b\udcfe\x85\u2067"  # a file name byte that is not UTF-8, NEL, a bidi isolate
+    r = compare({"a": 1.0, bad: 1.0}, {"a": 1.0, bad: 2.0})
+    buf = io.BytesIO()
+    write_svg(r, buf)  # encodes: nothing unencodable reaches the bytes
+    label = _by_id(ET.fromstring(buf.getvalue()), "first-divergence-label")
+    assert label.text == "first divergence: b\\udcfe\\x85\\u2067"
+
+
 def test_text_shows_every_unsafe_character() -> None:
     assert text("a\tb\nc\rd\x00\x9b\u200f\u2066\ud800\ufffe") == (
         "a\\x09b\\x0ac\\x0dd\\x00\\x9b\\u200f\\u2066\\ud800\\ufffe"
