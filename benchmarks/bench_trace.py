@@ -14,11 +14,12 @@ Each is timed whole-process (a subprocess, median of N runs; peak RSS of that pr
 ``wait4``, forked from a small trampoline so the benchmark's own memory is not counted) and
 in-process (median wall time of parse + compare + table, or the baseline's load + reduce).
 The diff is also timed with ``--json`` (the full per-tap document) and ``--out DIR``
-(metrics.json, summary.md, divergence.png); ``ratio_json_over_text`` and
+(metrics.json, summary.md, divergence.svg); ``ratio_json_over_text`` and
 ``ratio_out_over_text`` compare them with the text report, run side by side (target ≤ 1.5).
 In-process, the streamed column writer of the JSON document is timed against encoding the
-per-tap dicts (``ratio_json_writer_vs_dicts``). Ratios are ours / baseline. Results:
-benchmarks/results/trace.json.
+per-tap dicts (``ratio_json_writer_vs_dicts``), and the SVG plot writer against the PNG one
+(``plot_in_process``: matplotlib already imported, so its ~0.3 s import is not counted).
+Ratios are ours / baseline. Results: benchmarks/results/trace.json.
 
     python -m benchmarks.bench_trace [--runs N]
 """
@@ -208,6 +209,41 @@ def _json_writers(pa: Path, pb: Path, runs: int) -> dict[str, Any]:
     }
 
 
+def _plot_writers(pa: Path, pb: Path, runs: int) -> dict[str, Any]:
+    """In-process: ``divergence.svg`` (no dependency) vs ``divergence.png`` (matplotlib)."""
+    import io
+
+    from supervisor.trace.align import diff_traces
+    from supervisor.trace.parse import read_trace
+    from supervisor.trace.plot import write_plot
+    from supervisor.trace.svg import write_svg
+    from supervisor.trace.tolerance import Policy
+
+    r = diff_traces(read_trace(pa), read_trace(pb), Policy())
+    sizes = {}
+
+    def svg() -> object:
+        buf = io.BytesIO()
+        write_svg(r, buf)
+        sizes["svg_bytes"] = buf.tell()
+        return buf
+
+    def png() -> object:
+        buf = io.BytesIO()
+        write_plot(r, buf)
+        sizes["png_bytes"] = buf.tell()
+        return buf
+
+    fast = _inproc(svg, runs * 4)
+    slow = _inproc(png, runs)
+    return {
+        "svg": fast,
+        "png": slow,
+        **sizes,
+        "ratio_svg_vs_png": round(fast["median_s"] / slow["median_s"], 3),
+    }
+
+
 def _case(name: str, pa: Path, pb: Path, baseline: str, runs: int) -> dict[str, Any]:
     cli = _supervisor()
     diff = [*cli, "trace", "diff", str(pa), str(pb)]
@@ -269,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         text_files = make_text(d)
         out["text"] = {"lines": N_LINES, **_case("text", *text_files, TEXT_BASELINE, args.runs)}
         out["text"]["json_writer_in_process"] = _json_writers(*text_files, args.runs)
+        out["text"]["plot_in_process"] = _plot_writers(*text_files, args.runs)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))

@@ -28,13 +28,14 @@ def test_trace_diff_png_without_matplotlib(tmp_path: Path) -> None:
     (tmp_path / "a.log").write_text("TRACE_C: x 1.0\n")
     (tmp_path / "b.log").write_text("TRACE_PY: x 1.0\n")
     r = subprocess.run(
-        [sys.executable, "-c", HIDE, "trace", "diff", "a.log", "b.log", "--out", "d"],
+        [sys.executable, "-c", HIDE, "trace", "diff", "a.log", "b.log", "--out", "d",
+         "--plot", "png"],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert (r.returncode, r.stdout) == (1, "")
     assert r.stderr == (
-        "error: trace diff --out (divergence.png) needs matplotlib, which is not installed — "
-        "install the [plot] extra: pip install 'loop-supervisor[plot]' (or `pipx inject "
+        "error: trace diff --plot png (divergence.png) needs matplotlib, which is not installed "
+        "— install the [plot] extra: pip install 'loop-supervisor[plot]' (or `pipx inject "
         "loop-supervisor matplotlib` in a pipx install)\n"
     )
     assert not (tmp_path / "d").exists()
@@ -43,3 +44,14 @@ def test_trace_diff_png_without_matplotlib(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert plain.returncode == 0, plain.stderr
+
+
+def test_trace_diff_out_draws_svg_without_matplotlib(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("TRACE_C: x 1.0\n")
+    (tmp_path / "b.log").write_text("TRACE_PY: x 1.0\n")
+    r = subprocess.run(
+        [sys.executable, "-c", HIDE, "trace", "diff", "a.log", "b.log", "--out", "d"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (r.returncode, r.stderr) == (0, "wrote d/metrics.json, d/summary.md, d/divergence.svg\n")
+    assert (tmp_path / "d" / "divergence.svg").read_text().endswith("</svg>\n")

@@ -30,6 +30,10 @@ else float32, or --dtype), else --rtol/--atol, which replace the built-in dtype 
 Norm ratio and relative RMS are always checked, so a scaled tensor never passes on cosine.
 Waived taps are reported WAIVED, never PASS. No common taps is a failure.
 
+--out DIR writes metrics.json (the --json document), summary.md and the per-tap error plot:
+divergence.svg (self-contained, no dependency), or with --plot png divergence.png (the [plot]
+extra, matplotlib), or with --plot none no plot.
+
 Exit status: 0 all taps pass, 2 divergence found (or nothing compared), 1 bad input.
 
 \b
@@ -48,6 +52,11 @@ Config file (--config FILE, YAML; all keys optional):
   prefixes: [TRACE_C, TRACE_PY]
 Groups and taps may also carry gate keys. Command-line values override the file.
 """
+
+PLOT_HELP = (
+    "The plot --out draws: divergence.svg (no dependency), divergence.png (needs the [plot] "
+    "extra: matplotlib) or none."
+)
 
 
 @app.callback()
@@ -92,8 +101,9 @@ def diff_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print versioned JSON (kind: trace_diff)."),
     out: Path | None = typer.Option(
-        None, "--out", help="Write metrics.json, summary.md, divergence.png here."
+        None, "--out", help="Write metrics.json, summary.md and the plot (--plot) here."
     ),
+    plot: str = typer.Option("svg", "--plot", metavar="svg|png|none", help=PLOT_HELP),
     rows: int = typer.Option(40, "--rows", help="Most taps shown in the table."),
     order: str | None = typer.Option(
         None,
@@ -111,10 +121,11 @@ def diff_command(
     from supervisor.trace.align import diff_traces
     from supervisor.trace.api import read_pair
     from supervisor.trace.document import KIND, build_doc, iter_json
-    from supervisor.trace.report import render_table, write_bundle
+    from supervisor.trace.report import plot_file, render_table, write_bundle
     from supervisor.trace.settings import Flags, build_policy
     from supervisor.trace.spool import write_chunks
 
+    plot_file(plot)  # an unknown --plot is refused before the traces are read
     policy = build_policy(
         Flags(
             config=config,
@@ -138,7 +149,7 @@ def diff_command(
     result = diff_traces(a, b, policy)
     doc = envelope(KIND, build_doc(result, lazy=True)) if (as_json or out) else None
     if out is not None and doc is not None:
-        written = write_bundle(out, doc, result, escape_json_text)
+        written = write_bundle(out, doc, result, escape_json_text, plot=plot)
         sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
         if as_json:  # the document is made once: stdout gets metrics.json's (escaped) bytes
             sys.stdout.flush()

@@ -13,8 +13,10 @@
 * ``align``     — ``diff_traces``: alignment, statuses, first divergence, largest jump (pure);
   ``result`` — the :class:`DiffResult` it returns;
 * ``document``  — the versioned JSON document (``--json``, ``metrics.json``);
-* ``report``    — terminal table, ``summary.md``, the ``--out`` bundle; ``plot`` —
-  ``divergence.png`` (matplotlib, Agg canvas, imported only there).
+* ``report``    — terminal table, ``summary.md``, the ``--out`` bundle; ``plot`` — what the
+  per-tap error plot shows (``plot_data``, shared) and ``divergence.png`` (``--plot png``:
+  matplotlib, Agg canvas, imported only there); ``svg`` — ``divergence.svg`` (the default:
+  self-contained SVG 1.1 written as text, no dependency).
 
 Nothing here prints or exits. numpy is imported by these modules, so import them only where
 a trace is actually diffed (``supervisor trace diff`` imports them inside the command); this

@@ -1,11 +1,13 @@
-"""``divergence.png``: per-tap relative error along the trace, first divergence marked.
+"""What the divergence plot shows, computed once (:func:`plot_data`), and ``divergence.png``
+drawn from it; ``divergence.svg`` is drawn from the same data by :mod:`supervisor.trace.svg`.
 
-matplotlib is imported here only, through its object API with the Agg canvas (no pyplot, no
-global backend switch), so nothing else pays for it and no display is needed.
+matplotlib is imported in :func:`write_plot` only, through its object API with the Agg canvas
+(no pyplot, no global backend switch), so nothing else pays for it and no display is needed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +18,16 @@ from supervisor.trace.result import FAIL, MISSING, STATUSES, WAIVED, DiffResult
 
 FLOOR = 1e-18  # errors below this (exact matches included) are drawn on the floor
 BINS = 2000  # a series of more points keeps, per bin of taps, its highest and lowest ones
+NOTE = f"exact matches drawn at {FLOOR:g}"
+X_TITLE = "tap (reference order)"
+Y_TITLE = "relative error  rms(Δ) / max(rms(ref), atol)"
+# status -> (matplotlib marker, colour: matplotlib's "tab" palette), in drawing order
+MARKS = {
+    "pass": ("o", "#2ca02c"),
+    "waived": ("s", "#ff7f0e"),
+    "missing": ("|", "#7f7f7f"),
+    "fail": ("x", "#d62728"),
+}
 
 
 def thin(
@@ -34,14 +46,40 @@ def thin(
     return xs[keep], ys[keep]
 
 
-def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
-    """Draw the relative error of every compared tap (log axis) in reference order."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+@dataclass(frozen=True, eq=False)
+class Series:
+    """The taps of one status: how many there are, and the points drawn (thinned)."""
 
-    fig = Figure(figsize=(11, 4.2), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    status: str
+    count: int
+    xs: NDArray[np.int64]  # tap indices (reference order)
+    ys: NDArray[np.float64]  # relative error, floored at FLOOR, unmeasured ones at the top
+
+    @property
+    def label(self) -> str:
+        return f"{self.status} ({self.count})"
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """Everything the divergence plot draws; both writers draw exactly this."""
+
+    taps: int
+    top: float  # y of taps whose error is not finite or whose text differs
+    series: tuple[Series, ...]  # non-empty ones, in drawing order (fail last, on top)
+    first: int | None  # first divergent tap
+    first_label: str  # "first divergence: <label>" ("" when there is none)
+    previous_pass: int | None  # the last passing tap before it
+    title: str  # "<a> (reference) vs <b>: VERDICT"
+
+    @property
+    def ylim(self) -> tuple[float, float]:
+        return FLOOR / 10, self.top * 10
+
+
+def plot_data(r: DiffResult) -> PlotData:
+    """Per-tap relative error (floor and top rules applied) split by status and thinned, the
+    first divergence and the last pass before it, and the title."""
     err = np.where(r.measured, r.cols["rel_err"], np.nan)
     ok = np.isfinite(err) & (err > 0)
     top = float(max(err[ok].max() if ok.any() else 1.0, 1.0)) * 100.0
@@ -51,48 +89,57 @@ def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
     y = np.where(~r.measured & fail_or_waived, top, y)  # text differs, shape: drawn at the top
     y = np.where(r.status == MISSING, FLOOR, y)
     show = r.measured | fail_or_waived | (r.status == MISSING)
-    series: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
-    for code, status in enumerate(STATUSES):
-        idx = np.flatnonzero(show & (r.status == code))
+    series = []
+    for status in MARKS:
+        idx = np.flatnonzero(show & (r.status == STATUSES.index(status)))
         if idx.size:
-            series[status] = (idx, y[idx])
-    marks = {
-        "pass": ("o", "tab:green"),
-        "fail": ("x", "tab:red"),
-        "waived": ("s", "tab:orange"),
-        "missing": ("|", "tab:gray"),
-    }
-    for status in ("pass", "waived", "missing", "fail"):
-        if status in series:
-            marker, colour = marks[status]
-            xs, ys = series[status]
-            count = len(xs)
-            xs, ys = thin(xs, ys, len(r))
-            ax.scatter(xs, ys, s=14, marker=marker, color=colour, label=f"{status} ({count})")
-    if r.first is not None:
-        f = r.first.index
-        ax.axvline(f, color="tab:red", linestyle="--", linewidth=1)
+            xs, ys = thin(idx, y[idx], len(r))
+            series.append(Series(status, int(idx.size), xs, ys))
+    first = r.first.index if r.first is not None else None
+    a, b = Path(r.a.path).name, Path(r.b.path).name
+    return PlotData(
+        taps=len(r),
+        top=top,
+        series=tuple(series),
+        first=first,
+        first_label=f"first divergence: {r.label(first)}" if first is not None else "",
+        previous_pass=r.first.previous_pass if r.first is not None else None,
+        title=f"{a} (reference) vs {b}: {r.verdict.upper()}",
+    )
+
+
+def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
+    """``divergence.png``: the relative error of every compared tap (log axis) in reference
+    order (matplotlib)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    d = plot_data(r)
+    fig = Figure(figsize=(11, 4.2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for s in d.series:
+        marker, colour = MARKS[s.status]
+        ax.scatter(s.xs, s.ys, s=14, marker=marker, color=colour, label=s.label)
+    if d.first is not None:
+        ax.axvline(d.first, color=MARKS["fail"][1], linestyle="--", linewidth=1)
         ax.annotate(
-            f"first divergence: {r.label(f)}",
-            xy=(f, top),
+            d.first_label,
+            xy=(d.first, d.top),
             xytext=(4, -12),
             textcoords="offset points",
-            color="tab:red",
+            color=MARKS["fail"][1],
             fontsize=8,
         )
-        if r.first.previous_pass is not None:
-            ax.axvline(r.first.previous_pass, color="tab:green", linestyle=":", linewidth=1)
+    if d.previous_pass is not None:
+        ax.axvline(d.previous_pass, color=MARKS["pass"][1], linestyle=":", linewidth=1)
     ax.set_yscale("log")
-    ax.set_ylim(FLOOR / 10, top * 10)
-    ax.set_xlabel("tap (reference order)")
-    ax.set_ylabel("relative error  rms(Δ) / max(rms(ref), atol)")
-    ax.set_title(
-        f"{Path(r.a.path).name} (reference) vs {Path(r.b.path).name}: {r.verdict.upper()}"
-        f"  (exact matches drawn at {FLOOR:g})",
-        fontsize=10,
-    )
+    ax.set_ylim(*d.ylim)
+    ax.set_xlabel(X_TITLE)
+    ax.set_ylabel(Y_TITLE)
+    ax.set_title(f"{d.title}  ({NOTE})", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    if series:
+    if d.series:
         ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})

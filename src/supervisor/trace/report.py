@@ -1,5 +1,7 @@
 """The diff result as text: the terminal table, ``summary.md``, and the ``--out`` bundle
-(``metrics.json`` from :mod:`supervisor.trace.document`, ``summary.md``, ``divergence.png``).
+(``metrics.json`` from :mod:`supervisor.trace.document`, ``summary.md``, and the plot:
+``divergence.svg`` from :mod:`supervisor.trace.svg`, ``divergence.png`` from
+:mod:`supervisor.trace.plot`, or none).
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from typing import IO, Any
 
 import numpy as np
 
-from supervisor.errors import WorkspaceError
+from supervisor.errors import UsageError, WorkspaceError, choices_hint
 from supervisor.trace.document import counts, iter_json, missing
 from supervisor.trace.result import PASS, DiffResult, Entry
 from supervisor.trace.spool import write_chunks
 
 SYNC_EVERY = 32 << 20  # metrics.json is flushed to disk as it is written, 32 MiB at a time
+
+# --plot: the plot file each choice writes (none: no plot)
+PLOTS: dict[str, str | None] = {"svg": "divergence.svg", "png": "divergence.png", "none": None}
 
 
 def _g(x: float | None, digits: int = 4) -> str:
@@ -199,8 +204,9 @@ def _md_escape(s: str) -> str:
     return s.replace("|", "\\|")
 
 
-def summary_md(r: DiffResult, *, rows: int = 200) -> str:
-    """``summary.md``: the verdict, findings, inputs and the informative taps."""
+def summary_md(r: DiffResult, *, rows: int = 200, plot: str | None = "divergence.svg") -> str:
+    """``summary.md``: the verdict, findings, inputs and the informative taps; its closing
+    line names the ``plot`` file of the bundle (None: no plot was drawn)."""
     out = [f"# Trace diff: {r.verdict.upper()}", ""]
     out += [f"- {_md_escape(line.strip())}" for line in headline(r)]
     out += [
@@ -222,36 +228,63 @@ def summary_md(r: DiffResult, *, rows: int = 200) -> str:
             ["…"] + [""] * (len(HEADERS) - 1) if i is None else _cells(r.entry(i, with_top=False))
         )
         out.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
-    out += ["", "Full per-tap metrics: `metrics.json`. Plot: `divergence.png`.", ""]
+    drawn = f"Plot: `{plot}`." if plot else "No plot drawn (`--plot none`)."
+    out += ["", f"Full per-tap metrics: `metrics.json`. {drawn}", ""]
     return "\n".join(out)
 
 
 def write_bundle(
-    out: Path, doc: dict[str, Any], r: DiffResult, escape: Callable[[str], str] = str
+    out: Path,
+    doc: dict[str, Any],
+    r: DiffResult,
+    escape: Callable[[str], str] = str,
+    *,
+    plot: str = "svg",
 ) -> list[Path]:
     """Write ``metrics.json`` (streamed; ``escape`` applied to its text pieces, as for
-    :func:`~supervisor.trace.document.iter_json`), ``summary.md`` and ``divergence.png`` into
-    ``out``, each through a temporary file renamed into place."""
-    from supervisor.extras import require
-    from supervisor.trace.plot import write_plot
+    :func:`~supervisor.trace.document.iter_json`), ``summary.md`` and the plot (``plot``, a
+    key of :data:`PLOTS`: ``divergence.svg``, ``divergence.png``, or none) into ``out``, each
+    through a temporary file renamed into place; return the paths written, in that order."""
+    name = plot_file(plot)
+    if plot == "png":
+        from supervisor.extras import require
 
-    require("matplotlib", "trace diff --out (divergence.png)")
+        require("matplotlib", "trace diff --plot png (divergence.png)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkspaceError(
             f"cannot create the output directory: {exc.strerror}", path=out
         ) from None
-    paths = [out / "metrics.json", out / "summary.md", out / "divergence.png"]
+    paths = [out / "metrics.json", out / "summary.md", *([out / name] if name else [])]
 
     def text(fh: IO[bytes], pieces: Iterable[str]) -> None:
         for piece in pieces:
             fh.write(piece.encode("utf-8"))
 
     _atomic(paths[0], lambda fh: write_chunks(fh, iter_json(doc, escape), sync_every=SYNC_EVERY))
-    _atomic(paths[1], lambda fh: text(fh, [summary_md(r)]))
-    _atomic(paths[2], lambda fh: write_plot(r, fh))
+    _atomic(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)]))
+    if name:
+        _atomic(paths[2], lambda fh: _draw(plot, r, fh))
     return paths
+
+
+def plot_file(plot: str) -> str | None:
+    """The file a ``--plot`` choice writes (None for ``none``); an unknown choice is refused."""
+    if plot not in PLOTS:
+        raise UsageError(f"unknown --plot '{plot}'", hint=choices_hint(PLOTS))
+    return PLOTS[plot]
+
+
+def _draw(plot: str, r: DiffResult, fh: IO[bytes]) -> None:
+    if plot == "png":
+        from supervisor.trace.plot import write_plot
+
+        write_plot(r, fh)
+    else:
+        from supervisor.trace.svg import write_svg
+
+        write_svg(r, fh)
 
 
 def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,4 +52,6 @@ def test_phi_carryover_localized(run_cli: Run, tmp_path: Path) -> None:
     # every other φ step's lattice agrees
     steps = [t for t in doc["taps"] if t["name"] == "ap" and t["qualifiers"]]
     assert [t["status"] for t in steps] == ["fail"] + ["pass"] * 8
-    assert (tmp_path / "o" / "divergence.png").exists()
+    svg = ET.fromstring((tmp_path / "o" / "divergence.svg").read_bytes())
+    label = svg.find(".//*[@id='first-divergence-label']")
+    assert label is not None and label.text == "first divergence: phi_tic=0 ap"

@@ -151,8 +151,10 @@ def test_out_writes_strict_bundle(run_cli: Run, tmp_path: Path, files: dict[str,
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# Trace diff: FAIL\n")
     assert "first divergence: #0 a" in summary
-    assert (out / "divergence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert sorted(p.name for p in out.iterdir()) == ["divergence.png", "metrics.json", "summary.md"]
+    assert summary.endswith("Full per-tap metrics: `metrics.json`. Plot: `divergence.svg`.\n")
+    svg = (out / "divergence.svg").read_bytes()
+    assert svg.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<svg ')
+    assert sorted(p.name for p in out.iterdir()) == ["divergence.svg", "metrics.json", "summary.md"]
 
 
 def test_real_c_log_against_itself(run_cli: Run, tmp_path: Path, sim_reference_root: Path) -> None:
