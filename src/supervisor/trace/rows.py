@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
@@ -183,7 +184,7 @@ def tap_chunks(
     failing = np.flatnonzero(fast & (r.status == FAIL))
     reasons = reasons_json_many(cols, failing, r.tols, r.tol_id, _wire)
     small = failing[~np.isin(failing, np.fromiter(r.candidates, np.int64, len(r.candidates)))]
-    covered, listed, lists = _top_texts(r, small)
+    covered, elements = _top_elements(r, small)
     match = np.where(r.match >= 0, r.match, 0)
     # per key: the label (open: "#k" and the closing quote follow) and the name/qualifiers
     bases, heads, numbered = [], [], []
@@ -202,8 +203,7 @@ def tap_chunks(
     status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
     why = np.full(n, "[]", dtype=object)
     why[list(reasons)] = _objects(list(reasons.values()))
-    top = np.full(n, "[]", dtype=object)
-    top[listed] = _objects(lists)
+    top = np.full(n, "[]", dtype=object)  # taps without listed elements: their whole value
     left = np.zeros(n, dtype=bool)
     left[failing] = True
     left[covered] = False
@@ -236,7 +236,7 @@ def tap_chunks(
             why[lo:hi].tolist(), ', "notes": [], "where": {"a": ', where_a[lo:hi].tolist(),
             ', "b": ', where_b[lo:hi].tolist(), "}, ", mid[lo:hi].tolist(),
             *_metrics_parts(_numbers(block), nonfinite[lo:hi].tolist()),
-            ', "top_k": ', top[lo:hi].tolist(), "}",
+            ', "top_k": ', *_top_parts(elements, lo, hi, top), "}",
         ]  # fmt: skip
         s_lo, s_hi = np.searchsorted(slow_rows, [lo, hi]).tolist()
         if s_lo == s_hi:
@@ -333,25 +333,35 @@ def _mids(
     return _objects([_wire(t) for t in texts])[ids]
 
 
-def _top_texts(
-    r: DiffResult, rows: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str]]:
-    """``top_k`` JSON of the small failing taps ``rows``, selected in batches: (the taps it
-    covers, the covered taps whose list is not empty, their lists). Taps of one element have
-    an empty list; taps too large for a batch or with a non-finite element are not covered
-    (the general path writes them)."""
+@dataclass(frozen=True)
+class _Elements:
+    """The top-K elements of the small failing taps the column writer lists, as columns in
+    order of tap row, then rank (all values finite)."""
+
+    row: NDArray[np.int64]
+    rank: NDArray[np.int64]
+    index: NDArray[np.int64]  # flat index (the taps here are 1-D)
+    a: NDArray[np.float64]
+    b: NDArray[np.float64]
+    abs: NDArray[np.float64]
+    rel: NDArray[np.float64]
+
+
+def _top_elements(r: DiffResult, rows: NDArray[np.int64]) -> tuple[NDArray[np.int64], _Elements]:
+    """The top-K elements of the small failing taps ``rows``, selected in batches: (the taps
+    covered, their elements). Taps of one element list none; taps too large for a batch or
+    with a non-finite element are not covered (the general path writes them)."""
     from supervisor.trace.measure import CHUNK
     from supervisor.trace.topk import select_flat
 
     k = r.policy.top_k
-    none = np.zeros(0, dtype=np.int64)
+    ints, floats = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     if k <= 0 or not rows.size:
-        return none, none, []
+        return ints, _Elements(ints, ints, ints, floats, floats, floats, floats)
     sizes = r.cols["n"][rows]
     keep = (sizes > 1) & (sizes <= CHUNK)
     covered = [rows[sizes <= 1]]
-    listed: list[NDArray[np.int64]] = []
-    lists: list[str] = []
+    found: list[tuple[NDArray[Any], ...]] = []
     todo = rows[keep]
     sizes = sizes[keep]
     flat_text = r.a.buffer is not None and r.b.buffer is not None
@@ -382,27 +392,53 @@ def _top_texts(
         bad[segs[~ok]] = True
         covered.append(batch[~bad])
         keep = ~bad[segs]  # the elements of the taps written here
-        if not keep.any():
-            continue
         segs = segs[keep]
-        # the rows here are 1-D (the fast path's), so an element's index is its flat index
-        texts = [_objects(_small_ints(idx[keep]))]
-        texts += [_objects(json_numbers(x[keep])) for x in (xa, xb, key, rel)]
-        taps, first, count = np.unique(segs, return_index=True, return_counts=True)
-        for c in np.unique(count).tolist():  # the taps listing c elements: one row each
-            which = count == c
-            parts: Parts = ["["]
-            for j in range(c):
-                at = first[which] + j
-                idx_t, a_t, b_t, abs_t, rel_t = (t[at].tolist() for t in texts)
-                parts += [
-                    ", {" if j else "{", '"index": [', idx_t, '], "a": ', a_t, ', "b": ', b_t,
-                    ', "abs": ', abs_t, ', "rel": ', rel_t, "}",
-                ]  # fmt: skip
-            parts.append("]")
-            listed.append(batch[taps[which]])
-            lists += _rows(parts)
-    return np.concatenate(covered), np.concatenate([none, *listed]), lists
+        first = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]]) if segs.size else ints
+        rank = np.arange(segs.size) - np.repeat(first, np.diff(np.r_[first, segs.size]))
+        found.append((batch[segs], rank, idx[keep], xa[keep], xb[keep], key[keep], rel[keep]))
+    empty = (ints, ints, ints, floats, floats, floats, floats)
+    cols = [np.concatenate(col) for col in zip(empty, *found, strict=True)]
+    return np.concatenate(covered), _Elements(*cols)
+
+
+def _top_parts(el: _Elements, lo: int, hi: int, fixed: NDArray[Any]) -> Parts:
+    """The ``top_k`` values of rows ``lo..hi`` as pieces: a listed tap's elements, a rank at a
+    time (a rank every row has is written with fixed pieces), else the row's ``fixed`` text."""
+    s, e = np.searchsorted(el.row, [lo, hi]).tolist()
+    if s == e:
+        return [fixed[lo:hi].tolist()]
+    m = hi - lo
+    rows, rank = el.row[s:e] - lo, el.rank[s:e]
+    listed = np.zeros(m, dtype=bool)
+    listed[rows] = True
+    head = fixed[lo:hi].copy()
+    head[listed] = "["
+    parts: Parts = [head.tolist()]
+    numbers = [_small_ints(el.index[s:e])]
+    numbers += [json_numbers(x[s:e]) for x in (el.a, el.b, el.abs, el.rel)]
+    columns = [_objects(t) for t in numbers]
+    for j in range(int(rank.max()) + 1):
+        at = np.flatnonzero(rank == j)
+        dense = at.size == m  # every row lists a rank-j element
+
+        def spread(
+            piece: str | NDArray[Any], at: NDArray[np.int64] = at, dense: bool = dense
+        ) -> str | list[str]:
+            """``piece`` (fixed text, or a column of the block's elements) on the rows that
+            list a rank-j element, nothing on the others."""
+            if dense:
+                return piece if isinstance(piece, str) else piece[at].tolist()
+            out = np.full(m, "", dtype=object)
+            out[rows[at]] = piece if isinstance(piece, str) else piece[at]
+            spread_out: list[str] = out.tolist()
+            return spread_out
+
+        parts.append(spread('{"index": [' if j == 0 else ', {"index": ['))
+        after = ['], "a": ', ', "b": ', ', "abs": ', ', "rel": ', "}"]
+        for column, text in zip(columns, after, strict=True):
+            parts += [spread(column), spread(text)]
+    parts.append("]" if listed.all() else np.where(listed, "]", "").astype(object).tolist())
+    return parts
 
 
 def _top_text(top: Any) -> str:

@@ -183,3 +183,32 @@ def test_json_and_out_print_the_escaped_document_once(run_cli: Run, tmp_path: Pa
     assert "\u202e" in text and "\x7f" in text  # the same document, its escapes undone
     alone = run_cli(["trace", "diff", str(a), str(b), "--json"], tmp_path)
     assert alone.stdout == r.stdout
+
+
+@pytest.mark.parametrize("block", [3, 7, 64])
+def test_small_blocks_write_the_same_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Blocks where every tap lists K elements (written with fixed pieces), blocks that mix
+    listed and unlisted taps, and blocks with a general-path tap: one document."""
+    from supervisor.trace import rows
+
+    rng = np.random.default_rng(4)
+    ref, cand = [], []
+    for k in range(120):
+        m = 1 + k % 4
+        x = rng.standard_normal(m)
+        y = x * (1 + (1e-3 if 40 <= k < 100 else 0.0))  # a run of failing taps
+        if k == 70:
+            y[0] = np.nan  # a non-finite element: the general path's top_k
+        ref.append(f"T: t{k % 9} " + " ".join(map(repr, x.tolist())))
+        cand.append(f"T: t{k % 9} " + " ".join(map(repr, y.tolist())))
+    (tmp_path / "a.log").write_text("\n".join(ref) + "\n")
+    (tmp_path / "b.log").write_text("\n".join(cand) + "\n")
+    r = diff_traces(read_trace(tmp_path / "a.log"), read_trace(tmp_path / "b.log"), Policy())
+    monkeypatch.setattr(rows, "BLOCK", block)
+    fast = json.loads(dumps_strict(build_doc(r, lazy=True)))
+    slow = json.loads(dumps_strict(build_doc(r, lazy=False)))
+    assert fast == slow
+    listed = [len(t["top_k"]) for t in fast["taps"]]
+    assert listed[40:44] == [0, 2, 3, 4] and listed[:40] == [0] * 40  # scalars list none
