@@ -127,22 +127,24 @@ def reasons_many(
         cos_fail = ~np.isnan(min_cos) & (cos < min_cos)
     any_ = nf | elem | nr_set | nr_derived | rr_set | rr_derived | cos_fail
     out: dict[int, list[str]] = {}
-    cols_l = {k: c[k][rows].tolist() for k in ("nan_a", "inf_a", "nan_b", "inf_b", "nf_mis")}
-    mismatch, n = c["mismatch"][rows].tolist(), c["n"][rows].tolist()
-    ratio = c["ratio"][rows].tolist()
-    flags = [x.tolist() for x in (nf, elem, nr_set, nr_derived, rr_set, rr_derived, cos_fail)]
-    nr_l, rr_l, cos_l, bound_l = nr.tolist(), rr.tolist(), cos.tolist(), bound.tolist()
-    tid_l, rows_l = tid.tolist(), rows.tolist()
     # the common case, the element test alone, from one cached middle part per tolerance
     only_elem = elem & ~(nf | nr_set | nr_derived | rr_set | rr_derived | cos_fail)
+    pick = np.flatnonzero(any_ if common else any_ & ~only_elem)  # the rows given reasons
+    cols_l = {k: c[k][rows[pick]].tolist() for k in ("nan_a", "inf_a", "nan_b", "inf_b", "nf_mis")}
+    mismatch, n = c["mismatch"][rows[pick]].tolist(), c["n"][rows[pick]].tolist()
+    ratio = c["ratio"][rows[pick]].tolist()
+    flags = [x[pick].tolist() for x in (nf, elem, nr_set, nr_derived, rr_set, rr_derived, cos_fail)]
+    nr_l, rr_l, cos_l, bound_l = (x[pick].tolist() for x in (nr, rr, cos, bound))
+    tid_l, rows_l = tid[pick].tolist(), rows[pick].tolist()
     mids: dict[int, str] = {}
     for ti in set(tid_l):
         t = tols[ti]
         allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
         mids[ti] = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
-    for k in np.flatnonzero(only_elem).tolist() if common else ():
+    alone = only_elem[pick].tolist()
+    for k in (k for k in range(pick.size) if alone[k]) if common else ():
         out[rows_l[k]] = [f"{mismatch[k]}/{n[k]}{mids[tid_l[k]]}{ratio[k]:.3g}× the tolerance"]
-    for k in np.flatnonzero(any_ & ~only_elem).tolist():
+    for k in (k for k in range(pick.size) if not alone[k]):
         t = tols[tid_l[k]]
         g = t.gates
         why = []
@@ -189,7 +191,8 @@ def reasons_json_many(
     of text that is not a number (the JSON writer's byte form)."""
     import json
 
-    from supervisor.trace.numtext import g3, json_numbers
+    from supervisor.trace.numtext import counts as _counts
+    from supervisor.trace.numtext import g3
 
     enc = json.encoder.encode_basestring
     out = {i: wire("[" + ", ".join(map(enc, why)) + "]") for i, why in
@@ -213,9 +216,9 @@ def reasons_json_many(
         "".join,
         zip(
             repeat('["'),
-            json_numbers(c["mismatch"][rows_c]),
+            _counts(c["mismatch"][rows_c]),
             repeat("/"),
-            json_numbers(c["n"][rows_c]),
+            _counts(c["n"][rows_c]),
             np.array(mids, dtype=object)[tid[common]].tolist(),
             g3(c["ratio"][rows_c]),
             repeat(wire('× the tolerance"]')),

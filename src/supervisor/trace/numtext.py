@@ -26,6 +26,20 @@ def json_numbers(col: NDArray[Any]) -> list[str]:
     return out
 
 
+def counts(col: NDArray[np.int64]) -> list[str]:
+    """:func:`json_numbers` of integers, from a table of 0..max when they are small and not
+    negative (element counts and indices)."""
+    if not col.size:
+        return []
+    low, high = int(col.min()), int(col.max())
+    if low < 0 or high >= max(col.size, 4096):
+        return json_numbers(col)
+    table: NDArray[Any] = np.empty(high + 1, dtype=object)
+    table[:] = json_numbers(np.arange(high + 1, dtype=np.int64))
+    out: list[str] = table[col].tolist()
+    return out
+
+
 @cache
 def _table(exponent: int, negative: bool) -> NDArray[Any]:
     """The ``%.3g`` spellings of the mantissas 100..999 (index 0..899) at a decimal

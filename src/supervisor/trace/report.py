@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +19,7 @@ import numpy as np
 from supervisor.errors import UsageError, WorkspaceError, choices_hint
 from supervisor.trace.document import counts, iter_json, missing
 from supervisor.trace.result import PASS, DiffResult, Entry
-from supervisor.trace.spool import write_chunks
+from supervisor.trace.spool import Spool
 
 SYNC_EVERY = 32 << 20  # metrics.json is flushed to disk as it is written, 32 MiB at a time
 
@@ -262,10 +264,11 @@ def write_bundle(
         for piece in pieces:
             fh.write(piece.encode("utf-8"))
 
-    _atomic(paths[0], lambda fh: write_chunks(fh, iter_json(doc, escape), sync_every=SYNC_EVERY))
-    _atomic(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)]))
-    if name:
-        _atomic(paths[2], lambda fh: _draw(plot, r, fh))
+    with _Streamed(paths[0]) as metrics:  # its writer thread finishes it while the rest is made
+        metrics.feed(iter_json(doc, escape))
+        _atomic(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)]))
+        if name:
+            _atomic(paths[2], lambda fh: _draw(plot, r, fh))
     return paths
 
 
@@ -287,25 +290,76 @@ def _draw(plot: str, r: DiffResult, fh: IO[bytes]) -> None:
         write_svg(r, fh)
 
 
-def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    import contextlib
-    import os
+def _stage(path: Path) -> tuple[IO[bytes], str]:
+    """A new temp file beside ``path`` (the usual file mode), open for writing."""
     import tempfile
+
+    from supervisor.fsio import umask
 
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise WorkspaceError(f"cannot write: {exc.strerror}", path=path) from None
-    umask = os.umask(0)
-    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600
+    return os.fdopen(fd, "wb"), tmp
+
+
+def _commit(fh: IO[bytes], tmp: str, path: Path) -> None:
+    """Sync and close the staged file, and rename it over ``path``."""
+    fh.flush()
+    os.fsync(fh.fileno())
+    fh.close()
+    os.replace(tmp, path)
+
+
+def _discard(fh: IO[bytes], tmp: str) -> None:
+    with contextlib.suppress(OSError):
+        fh.close()
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write ``path`` through a temp file, synced and renamed into place."""
+    fh, tmp = _stage(path)
     try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write(fh)
+        _commit(fh, tmp, path)
+    except OSError as exc:
+        _discard(fh, tmp)
+        raise WorkspaceError(f"cannot write: {exc.strerror}", path=path) from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _discard(fh, tmp)
         raise
+
+
+class _Streamed:
+    """``path`` written through a temp file by a writer thread (:class:`Spool`): chunks fed
+    are written while the next ones are made, and once the last is written the thread syncs
+    the file and renames it into place while the caller goes on; leaving the ``with`` block
+    waits for it (an error leaves no file, and no temp file, behind)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fh, self.tmp = _stage(path)
+        self.spool = Spool(
+            self.fh, sync_every=SYNC_EVERY, then=lambda: _commit(self.fh, self.tmp, path)
+        )
+
+    def feed(self, chunks: Iterable[bytes]) -> None:
+        self.spool.feed(chunks)
+
+    def __enter__(self) -> _Streamed:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            self.spool.close(abort=kind is not None)
+        except OSError as exc:
+            _discard(self.fh, self.tmp)
+            raise WorkspaceError(f"cannot write: {exc.strerror}", path=self.path) from None
+        except BaseException:
+            _discard(self.fh, self.tmp)
+            raise
+        if kind is not None:
+            _discard(self.fh, self.tmp)

@@ -31,10 +31,10 @@ from numpy.typing import NDArray
 from supervisor.trace.gates import reasons_json_many
 from supervisor.trace.metrics import COLUMNS, FIELDS
 from supervisor.trace.model import Trace
-from supervisor.trace.numtext import json_numbers
+from supervisor.trace.numtext import counts, json_numbers
 from supervisor.trace.result import FAIL, PASS, DiffResult
 
-BLOCK = 4096
+BLOCK = 2048  # taps a chunk: small enough to stay in cache (measured: 4096 is 15% slower)
 
 ENCODE: Callable[[Any], str] = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, separators=(", ", ": ")
@@ -70,7 +70,7 @@ def _nonfinite(cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]) -> NDAr
     codes: list[NDArray[np.int64]] = []
     for c, field in zip(COLUMNS, FIELDS, strict=True):
         col = cols[c]
-        if col.dtype.kind != "f":
+        if col.dtype.kind != "f" or np.isfinite(col).all():
             continue
         code = np.select([np.isnan(col), col == np.inf, col == -np.inf], [1, 2, 3], 0)
         if c in _SCALAR_ONLY:  # null, not a number, on taps of more than one element
@@ -137,11 +137,15 @@ def _numbers(block: dict[str, NDArray[Any]]) -> list[str | list[str]]:
     one: dict[str, str] = {}
     alias: dict[str, str] = {}
     todo: dict[str, list[str]] = {"f": [], "i": []}
+    many: dict[str, list[str]] = {}
     for c, col in block.items():
         bits = col.view(np.int64)
         if (bits == bits[0]).all():
             nan = col.dtype.kind == "f" and bool(np.isnan(col[0]))
             one[c] = "null" if nan else json_numbers(col[:1])[0]
+            continue
+        if col.dtype.kind == "i":
+            many[c] = counts(col)  # element indices, counts: from a table when small
             continue
         kind = todo[col.dtype.kind]
         same = [d for d in kind if np.array_equal(bits, block[d].view(np.int64))]
@@ -149,7 +153,6 @@ def _numbers(block: dict[str, NDArray[Any]]) -> list[str | list[str]]:
             alias[c] = same[0]
         else:
             kind.append(c)
-    many: dict[str, list[str]] = {}
     for names in todo.values():
         if names:
             rows = len(block[names[0]])
@@ -266,15 +269,6 @@ def _ints(table: NDArray[Any], col: NDArray[np.int64]) -> NDArray[Any]:
         out: NDArray[Any] = table[col]
         return out
     return _objects(json_numbers(col))
-
-
-def _small_ints(col: NDArray[np.int64]) -> list[str]:
-    """:func:`json_numbers` of non-negative integers, from a table when they are small."""
-    top = int(col.max(initial=0))
-    if top >= col.size or top >= 1 << 16:
-        return json_numbers(col)
-    out: list[str] = _int_texts(top + 1)[col].tolist()
-    return out
 
 
 def _objects(items: list[str]) -> NDArray[Any]:
@@ -414,7 +408,7 @@ def _top_parts(el: _Elements, lo: int, hi: int, fixed: NDArray[Any]) -> Parts:
     head = fixed[lo:hi].copy()
     head[listed] = "["
     parts: Parts = [head.tolist()]
-    numbers = [_small_ints(el.index[s:e])]
+    numbers = [counts(el.index[s:e])]
     numbers += [json_numbers(x[s:e]) for x in (el.a, el.b, el.abs, el.rel)]
     columns = [_objects(t) for t in numbers]
     for j in range(int(rank.max()) + 1):

@@ -1,52 +1,83 @@
 """Writing a stream of byte chunks from a second thread, so that making the next chunk (CPU,
 holding the GIL) overlaps writing the last one and flushing it to disk (system calls, which
 release the GIL). With ``sync_every``, the writer thread also ``fdatasync``s the file every
-that many bytes, so the caller's final ``fsync`` has little left to wait for."""
+that many bytes, so a final ``fsync`` has little left to wait for; ``then`` runs on the writer
+thread after the last chunk (to sync, close and rename the file while the caller goes on)."""
 
 from __future__ import annotations
 
 import os
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO
 
-DEPTH = 4  # chunks made ahead of the writer at most (about 5 MB each for trace documents)
+DEPTH = 8  # chunks made ahead of the writer at most (about 2.5 MB each for trace documents)
+_END, _ABORT = object(), object()
+
+
+class Spool:
+    """One writer thread for ``fh``: :meth:`feed` chunks, then :meth:`close`."""
+
+    def __init__(
+        self, fh: IO[bytes], *, sync_every: int = 0, then: Callable[[], None] | None = None
+    ) -> None:
+        self._fh = fh
+        self._sync_every = sync_every
+        self._then = then
+        self._pending: queue.Queue[object] = queue.Queue(maxsize=DEPTH)
+        self._failed: list[BaseException] = []
+        self.written = 0
+        self._thread = threading.Thread(target=self._drain, name="spool", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        unsynced = 0
+        try:
+            while (chunk := self._pending.get()) is not _END:
+                if chunk is _ABORT:
+                    return
+                assert isinstance(chunk, bytes)
+                self._fh.write(chunk)
+                unsynced += len(chunk)
+                if self._sync_every and unsynced >= self._sync_every:
+                    self._fh.flush()
+                    os.fdatasync(self._fh.fileno())
+                    unsynced = 0
+            if self._then is not None:
+                self._then()
+        except BaseException as exc:  # handed to the caller's thread by close()
+            self._failed.append(exc)
+            while self._pending.get() not in (_END, _ABORT):  # keep feed() from blocking
+                pass
+
+    def feed(self, chunks: Iterable[bytes]) -> None:
+        """Queue ``chunks`` in order (stops early once the writer has failed)."""
+        for chunk in chunks:
+            if self._failed:
+                return
+            self._pending.put(chunk)
+            self.written += len(chunk)
+
+    def close(self, *, abort: bool = False) -> None:
+        """Wait for the writer: all chunks written and ``then`` run (or, with ``abort``, the
+        chunks queued so far written and ``then`` skipped); its error, if any, is raised
+        here (not with ``abort``: the caller's own error is the one to show)."""
+        self._pending.put(_ABORT if abort else _END)
+        self._thread.join()
+        if self._failed and not abort:
+            raise self._failed[0]
 
 
 def write_chunks(fh: IO[bytes], chunks: Iterable[bytes], *, sync_every: int = 0) -> int:
-    """Write ``chunks`` to ``fh`` in order; returns the bytes written. An error on either
-    side (making a chunk, or writing one) is raised here, after the writer has stopped."""
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=DEPTH)
-    failed: list[BaseException] = []
-    total = 0
-
-    def drain() -> None:
-        unsynced = 0
-        try:
-            while (chunk := pending.get()) is not None:
-                fh.write(chunk)
-                unsynced += len(chunk)
-                if sync_every and unsynced >= sync_every:
-                    fh.flush()
-                    os.fdatasync(fh.fileno())
-                    unsynced = 0
-        except BaseException as exc:  # handed to the caller's thread
-            failed.append(exc)
-            while pending.get() is not None:  # keep the maker from blocking
-                pass
-
-    writer = threading.Thread(target=drain, name="write_chunks", daemon=True)
-    writer.start()
+    """Write ``chunks`` to ``fh`` in order from a writer thread; returns the bytes written. An
+    error on either side (making a chunk, or writing one) is raised here, after the writer
+    has stopped."""
+    spool = Spool(fh, sync_every=sync_every)
     try:
-        for chunk in chunks:
-            if failed:
-                break
-            pending.put(chunk)
-            total += len(chunk)
-    finally:
-        pending.put(None)
-        writer.join()
-    if failed:
-        raise failed[0]
-    return total
+        spool.feed(chunks)
+    except BaseException:
+        spool.close(abort=True)
+        raise
+    spool.close()
+    return spool.written

@@ -15,7 +15,6 @@ import math
 import re
 from dataclasses import dataclass
 from typing import IO, Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -38,6 +37,8 @@ _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
 
+_XML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
+
 
 def _visible(m: re.Match[str]) -> str:
     code = ord(m.group(0))
@@ -49,7 +50,7 @@ def text(s: str, limit: int | None = None) -> str:
     bidi and non-XML characters shown as ``\x01``/``\u202e``; cut to ``limit`` characters."""
     if limit is not None and len(s) > limit:
         s = s[: limit - 1] + "…"
-    return escape(_UNSAFE.sub(_visible, s), {'"': "&quot;", "'": "&apos;"})
+    return _UNSAFE.sub(_visible, s).translate(_XML)
 
 
 @dataclass(frozen=True)
