@@ -148,8 +148,17 @@ def diff_command(
     a, b = read_pair(ref, cand, policy, order)
     result = diff_traces(a, b, policy)
     doc = envelope(KIND, build_doc(result, lazy=True)) if (as_json or out) else None
+    tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+    def table() -> None:
+        width = shutil.get_terminal_size().columns if tty else 120
+        emit(render_table(result, color=tty, width=width, rows=max(rows, 1)), color=tty)
+
     if out is not None and doc is not None:
-        written = write_bundle(out, doc, result, escape_json_text, plot=plot)
+        # the table is printed while metrics.json is finished on disk
+        written = write_bundle(
+            out, doc, result, escape_json_text, plot=plot, meanwhile=None if as_json else table
+        )
         sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
         if as_json:  # the document is made once: stdout gets metrics.json's (escaped) bytes
             sys.stdout.flush()
@@ -161,8 +170,6 @@ def diff_command(
         # escaped piece by piece, not rescanned; written while the next piece is made
         write_chunks(sys.stdout.buffer, iter_json(doc, escape_json_text))
         sys.stdout.buffer.flush()
-    if not as_json:
-        tty = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        width = shutil.get_terminal_size().columns if tty else 120
-        emit(render_table(result, color=tty, width=width, rows=max(rows, 1)), color=tty)
+    if not as_json and out is None:
+        table()
     return result.exit_code

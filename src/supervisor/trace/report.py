@@ -242,11 +242,14 @@ def write_bundle(
     escape: Callable[[str], str] = str,
     *,
     plot: str = "svg",
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[Path]:
     """Write ``metrics.json`` (streamed; ``escape`` applied to its text pieces, as for
     :func:`~supervisor.trace.document.iter_json`), ``summary.md`` and the plot (``plot``, a
     key of :data:`PLOTS`: ``divergence.svg``, ``divergence.png``, or none) into ``out``, each
-    through a temporary file renamed into place; return the paths written, in that order."""
+    through a temporary file renamed into place; return the paths written, in that order.
+    ``meanwhile`` is called while ``metrics.json`` is finished on disk (its error, if any, is
+    raised once the bundle is whole)."""
     name = plot_file(plot)
     if plot == "png":
         from supervisor.extras import require
@@ -264,11 +267,19 @@ def write_bundle(
         for piece in pieces:
             fh.write(piece.encode("utf-8"))
 
+    late: list[BaseException] = []
     with _Streamed(paths[0]) as metrics:  # its writer thread finishes it while the rest is made
         metrics.feed(iter_json(doc, escape))
         _atomic(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)]))
         if name:
             _atomic(paths[2], lambda fh: _draw(plot, r, fh))
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except BaseException as exc:  # raised below, once the bundle is whole
+                late.append(exc)
+    if late:
+        raise late[0]
     return paths
 
 

@@ -130,35 +130,49 @@ def _key_ids(columns: list[NDArray[np.int64]]) -> NDArray[np.int64]:
     return ids.reshape(-1)
 
 
-def _numbers(block: dict[str, NDArray[Any]]) -> list[str | list[str]]:
-    """Per column of a block (in order): its one JSON number (``null`` for NaN) when every row
-    has the same bits, else its JSON numbers; a column with the bits of an earlier one shares
-    its list. The varying columns of a dtype are formatted by one call."""
-    one: dict[str, str] = {}
-    alias: dict[str, str] = {}
-    todo: dict[str, list[str]] = {"f": [], "i": []}
-    many: dict[str, list[str]] = {}
-    for c, col in block.items():
-        bits = col.view(np.int64)
-        if (bits == bits[0]).all():
-            nan = col.dtype.kind == "f" and bool(np.isnan(col[0]))
-            one[c] = "null" if nan else json_numbers(col[:1])[0]
-            continue
-        if col.dtype.kind == "i":
-            many[c] = counts(col)  # element indices, counts: from a table when small
-            continue
-        kind = todo[col.dtype.kind]
-        same = [d for d in kind if np.array_equal(bits, block[d].view(np.int64))]
-        if same:
-            alias[c] = same[0]
-        else:
-            kind.append(c)
-    for names in todo.values():
-        if names:
-            rows = len(block[names[0]])
-            flat = json_numbers(np.concatenate([block[c] for c in names]))
-            many.update((c, flat[k * rows : (k + 1) * rows]) for k, c in enumerate(names))
-    return [one[c] if c in one else many[alias.get(c, c)] for c in block]
+class _Grid:
+    """The metric columns of the taps, floats and integers each as one matrix (a row per
+    column of :data:`COLUMNS`, ``delta``/``rel_delta`` NaN on taps of more than one element),
+    spelled as JSON a block of taps at a time."""
+
+    def __init__(self, cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]) -> None:
+        self.kinds = [cols[c].dtype.kind for c in COLUMNS]
+        floats = [np.where(scalar, cols[c], np.nan) if c in _SCALAR_ONLY else cols[c]
+                  for c in COLUMNS if cols[c].dtype.kind == "f"]  # fmt: skip
+        self.floats = np.stack(floats).astype(np.float64, copy=False)
+        self.ints = np.stack([cols[c] for c in COLUMNS if cols[c].dtype.kind != "f"])
+
+    def block(self, lo: int, hi: int) -> list[str | list[str]]:
+        """Per column (in :data:`COLUMNS` order), for taps ``lo..hi``: the one JSON number
+        they all have (``null`` for NaN), or their JSON numbers; float columns with equal
+        bits share one list, and the varying ones are spelled by one call."""
+        f, i = self.floats[:, lo:hi], self.ints[:, lo:hi]
+        bits = f.view(np.int64)
+        f_same = (bits == bits[:, :1]).all(axis=1).tolist()
+        i_same = (i == i[:, :1]).all(axis=1).tolist()
+        firsts = json_numbers(f[:, 0])  # non-finite: null
+        varying = [k for k, same in enumerate(f_same) if not same]
+        keys = bits[varying].sum(axis=1).tolist()  # (wrapping) fingerprints: equal rows alike
+        first_of: dict[int, int] = {}
+        alias: dict[int, int] = {}
+        for k, key in zip(varying, keys, strict=True):
+            j = first_of.setdefault(key, k)
+            if j != k and np.array_equal(bits[j], bits[k]):
+                alias[k] = j
+        spelled = [k for k in varying if k not in alias]
+        m = hi - lo
+        flat = json_numbers(f[spelled].ravel()) if spelled else []
+        lists = {k: flat[n * m : (n + 1) * m] for n, k in enumerate(spelled)}
+        out: list[str | list[str]] = []
+        fk = ik = 0
+        for kind in self.kinds:
+            if kind == "f":
+                out.append(firsts[fk] if f_same[fk] else lists[alias.get(fk, fk)])
+                fk += 1
+            else:
+                out.append(str(int(i[ik, 0])) if i_same[ik] else counts(i[ik]))
+                ik += 1
+        return out
 
 
 def tap_chunks(
@@ -184,6 +198,7 @@ def tap_chunks(
                 fast[i] = False
     scalar = cols["n"] == 1
     nonfinite = _nonfinite(cols, scalar)
+    grid = _Grid(cols, scalar)
     failing = np.flatnonzero(fast & (r.status == FAIL))
     reasons = reasons_json_many(cols, failing, r.tols, r.tol_id, _wire)
     small = failing[~np.isin(failing, np.fromiter(r.candidates, np.int64, len(r.candidates)))]
@@ -226,19 +241,13 @@ def tap_chunks(
     slow_rows = np.flatnonzero(~fast)
     for lo in range(0, n, BLOCK):
         hi = min(n, lo + BLOCK)
-        block = {}
-        for c in COLUMNS:
-            col = cols[c][lo:hi]
-            if c in _SCALAR_ONLY:  # scalars only: NaN (written null) elsewhere
-                col = np.where(scalar[lo:hi], col, np.nan)
-            block[c] = np.ascontiguousarray(col)
         parts: Parts = [
             '{"index": ', index[lo:hi].tolist(), ', "label": ', label[lo:hi].tolist(),
             suffix[lo:hi].tolist(), '", ', head[lo:hi].tolist(), ', "occurrence": ',
             occ_t[lo:hi].tolist(), ', "status": ', status[lo:hi].tolist(), ', "reasons": ',
             why[lo:hi].tolist(), ', "notes": [], "where": {"a": ', where_a[lo:hi].tolist(),
             ', "b": ', where_b[lo:hi].tolist(), "}, ", mid[lo:hi].tolist(),
-            *_metrics_parts(_numbers(block), nonfinite[lo:hi].tolist()),
+            *_metrics_parts(grid.block(lo, hi), nonfinite[lo:hi].tolist()),
             ', "top_k": ', *_top_parts(elements, lo, hi, top), "}",
         ]  # fmt: skip
         s_lo, s_hi = np.searchsorted(slow_rows, [lo, hi]).tolist()
@@ -397,7 +406,8 @@ def _top_elements(r: DiffResult, rows: NDArray[np.int64]) -> tuple[NDArray[np.in
 
 def _top_parts(el: _Elements, lo: int, hi: int, fixed: NDArray[Any]) -> Parts:
     """The ``top_k`` values of rows ``lo..hi`` as pieces: a listed tap's elements, a rank at a
-    time (a rank every row has is written with fixed pieces), else the row's ``fixed`` text."""
+    time (when every row lists as many, with fixed pieces between them), else the row's
+    ``fixed`` text."""
     s, e = np.searchsorted(el.row, [lo, hi]).tolist()
     if s == e:
         return [fixed[lo:hi].tolist()]
@@ -410,25 +420,29 @@ def _top_parts(el: _Elements, lo: int, hi: int, fixed: NDArray[Any]) -> Parts:
     parts: Parts = [head.tolist()]
     numbers = [counts(el.index[s:e])]
     numbers += [json_numbers(x[s:e]) for x in (el.a, el.b, el.abs, el.rel)]
+    after = ['], "a": ', ', "b": ', ', "abs": ', ', "rel": ', "}"]
+    each = (e - s) // m
+    if each * m == e - s and bool((rank == np.tile(np.arange(each), m)).all()):
+        # every row lists the same number of elements: rank j is every each-th element
+        for j in range(each):
+            parts.append('{"index": [' if j == 0 else ', {"index": [')
+            for texts, text in zip(numbers, after, strict=True):
+                parts += [texts[j::each], text]
+        parts.append("]")
+        return parts
     columns = [_objects(t) for t in numbers]
     for j in range(int(rank.max()) + 1):
         at = np.flatnonzero(rank == j)
-        dense = at.size == m  # every row lists a rank-j element
 
-        def spread(
-            piece: str | NDArray[Any], at: NDArray[np.int64] = at, dense: bool = dense
-        ) -> str | list[str]:
+        def spread(piece: str | NDArray[Any], at: NDArray[np.int64] = at) -> list[str]:
             """``piece`` (fixed text, or a column of the block's elements) on the rows that
             list a rank-j element, nothing on the others."""
-            if dense:
-                return piece if isinstance(piece, str) else piece[at].tolist()
             out = np.full(m, "", dtype=object)
             out[rows[at]] = piece if isinstance(piece, str) else piece[at]
             spread_out: list[str] = out.tolist()
             return spread_out
 
         parts.append(spread('{"index": [' if j == 0 else ', {"index": ['))
-        after = ['], "a": ', ', "b": ', ', "abs": ', ', "rel": ', "}"]
         for column, text in zip(columns, after, strict=True):
             parts += [spread(column), spread(text)]
     parts.append("]" if listed.all() else np.where(listed, "]", "").astype(object).tolist())

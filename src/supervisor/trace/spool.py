@@ -33,23 +33,58 @@ class Spool:
 
     def _drain(self) -> None:
         unsynced = 0
+        fd = _fd_of(self._fh)
         try:
-            while (chunk := self._pending.get()) is not _END:
-                if chunk is _ABORT:
+            while True:
+                batch, last = self._next_batch()
+                if batch:
+                    self._write(fd, batch)
+                    unsynced += sum(map(len, batch))
+                if last is _ABORT:
                     return
-                assert isinstance(chunk, bytes)
-                self._fh.write(chunk)
-                unsynced += len(chunk)
                 if self._sync_every and unsynced >= self._sync_every:
                     self._fh.flush()
                     os.fdatasync(self._fh.fileno())
                     unsynced = 0
+                if last is _END:
+                    break
             if self._then is not None:
                 self._then()
         except BaseException as exc:  # handed to the caller's thread by close()
             self._failed.append(exc)
             while self._pending.get() not in (_END, _ABORT):  # keep feed() from blocking
                 pass
+
+    def _next_batch(self) -> tuple[list[bytes], object]:
+        """The chunks waiting (at least one item): (chunks, the end marker met or None)."""
+        batch: list[bytes] = []
+        item = self._pending.get()
+        while True:
+            if item is _END or item is _ABORT:
+                return batch, item
+            assert isinstance(item, bytes)
+            batch.append(item)
+            try:
+                item = self._pending.get_nowait()
+            except queue.Empty:
+                return batch, None
+
+    def _write(self, fd: int | None, batch: list[bytes]) -> None:
+        """One system call for the chunks waiting (the writer needs the GIL once a batch,
+        not once a chunk, while the maker holds it), or ``write`` where there is no fd."""
+        if fd is None:
+            for chunk in batch:
+                self._fh.write(chunk)
+            return
+        self._fh.flush()
+        views = [memoryview(c) for c in batch]
+        while views:
+            done = os.writev(fd, views)
+            while views and done >= len(views[0]):
+                done -= len(views[0])
+                views.pop(0)
+            if views and done:
+                views[0] = views[0][done:]
 
     def feed(self, chunks: Iterable[bytes]) -> None:
         """Queue ``chunks`` in order (stops early once the writer has failed)."""
@@ -67,6 +102,14 @@ class Spool:
         self._thread.join()
         if self._failed and not abort:
             raise self._failed[0]
+
+
+def _fd_of(fh: IO[bytes]) -> int | None:
+    """The file descriptor under ``fh`` (None for in-memory files)."""
+    try:
+        return fh.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
 
 
 def write_chunks(fh: IO[bytes], chunks: Iterable[bytes], *, sync_every: int = 0) -> int:
