@@ -302,7 +302,14 @@ def iter_json(doc: dict[str, Any], escape: Callable[[str], str] = str) -> Iterat
     if isinstance(taps, LazyTaps):
         from supervisor.trace.rows import tap_chunks
 
-        chunks: Iterator[bytes] = tap_chunks(taps.r, _TapDicts(taps.r).at, escape)
+        made: list[_TapDicts] = []
+
+        def entry(i: int) -> dict[str, Any]:  # the general path, set up when first needed
+            if not made:
+                made.append(_TapDicts(taps.r))
+            return made[0].at(i)
+
+        chunks: Iterator[bytes] = tap_chunks(taps.r, entry, escape)
     else:
         chunks = (escape(c).encode() for c in _chunks(taps))
     from supervisor.trace.rows import SEP

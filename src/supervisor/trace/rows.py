@@ -125,6 +125,8 @@ def _key_ids(columns: list[NDArray[np.int64]]) -> NDArray[np.int64]:
     """Per row, an id (0..k-1) of its tuple of values across ``columns``."""
     ids = np.zeros(columns[0].size, dtype=np.int64)
     for col in columns:
+        if not col.size or (col == col[0]).all():  # one value: no rows told apart
+            continue
         _, inv = np.unique(col, return_inverse=True)
         _, ids = np.unique(ids * (int(inv.max()) + 1) + inv, return_inverse=True)
     return ids.reshape(-1)
@@ -220,7 +222,7 @@ def tap_chunks(
     suffix = np.where(np.array(numbered, dtype=bool)[key_id], hashes[occ + 1], _objects([""]))
     status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
     why = np.full(n, "[]", dtype=object)
-    why[list(reasons)] = _objects(list(reasons.values()))
+    why[np.fromiter(reasons, np.int64, len(reasons))] = _objects(list(reasons.values()))
     top = np.full(n, "[]", dtype=object)  # taps without listed elements: their whole value
     left = np.zeros(n, dtype=bool)
     left[failing] = True
