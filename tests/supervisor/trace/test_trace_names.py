@@ -298,3 +298,18 @@ def test_summary_md_from_the_cli_has_no_raw_controls(tmp_path: Path) -> None:
     assert [row[2] for row in taps[1:]] == ["FAIL", "FAIL", "FAIL", "PASS"]
     html = MarkdownIt("commonmark").enable("table").render(md)
     assert "<b>" not in html and "<a " not in html and "<em>" not in html
+
+
+def test_png_plot_draws_names_as_text(odd_dirs: Path) -> None:
+    """An undecodable byte and mathtext (``$\\frac{$``) in a label: drawn as text, exit 2."""
+    pytest.importorskip("matplotlib", reason="--plot png needs the [plot] extra (matplotlib)")
+    for side, v in (("ma", 1.0), ("mb", 2.0)):
+        (odd_dirs / side).mkdir()
+        _save(odd_dirs / side, b"$\\frac{$x.npy", [v])
+    for a, b in (("a", "b"), ("ma", "mb")):
+        rc, _out, err = _cli(["trace", "diff", a, b, "--out", f"o{a}", "--plot", "png"], odd_dirs)
+        assert (rc, err) == (
+            2,
+            f"wrote o{a}/metrics.json, o{a}/summary.md, o{a}/divergence.png\n".encode(),
+        )
+        assert (odd_dirs / f"o{a}" / "divergence.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
