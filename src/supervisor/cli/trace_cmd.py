@@ -117,7 +117,7 @@ def diff_command(
     import shutil
     import sys
 
-    from supervisor.cli._common import emit, envelope, escape_json_text
+    from supervisor.cli._common import emit, envelope, escape_controls, escape_json_text
     from supervisor.trace.align import diff_traces
     from supervisor.trace.api import read_pair
     from supervisor.trace.document import KIND, build_doc, iter_json
@@ -159,7 +159,7 @@ def diff_command(
         written = write_bundle(
             out, doc, result, escape_json_text, plot=plot, meanwhile=None if as_json else table
         )
-        sys.stderr.write(f"wrote {', '.join(str(p) for p in written)}\n")
+        sys.stderr.write(f"wrote {escape_controls(', '.join(str(p) for p in written))}\n")
         if as_json:  # the document is made once: stdout gets metrics.json's (escaped) bytes
             sys.stdout.flush()
             with written[0].open("rb") as fh:

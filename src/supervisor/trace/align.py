@@ -26,6 +26,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from supervisor.escapes import quoted
 from supervisor.trace.gates import Judged, fails
 from supervisor.trace.measure import Candidate, measure_arrays, measure_flat
 from supervisor.trace.metrics import Cols, derive
@@ -55,7 +56,7 @@ def _structural(
     ta, tb = a.texts[i], b.texts[j]
     if ta is not None or tb is not None:
         if ta is not None and tb is not None:
-            return (() if ta == tb else (f"text differs: {ta!r} vs {tb!r}",)), ()
+            return (() if ta == tb else (f"text differs: {quoted(ta)} vs {quoted(tb)}",)), ()
         return ("a text tap on one side and a numeric tap on the other",), ()
     na, nb = int(a.counts[i]), int(b.counts[j])
     if a.buffer is not None and b.buffer is not None:  # text traces: flat values

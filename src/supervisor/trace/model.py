@@ -8,6 +8,7 @@ offset of the data for binary files.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain, count
@@ -103,14 +104,15 @@ class Trace:
 
     @cached_property
     def sha256(self) -> str:
-        """sha256 of the file, or for a directory of ``name\\0sha256\\n`` of its stage files."""
+        """sha256 of the file, or for a directory of ``name\\0sha256\\n`` of its stage files
+        (``name``: the file name's bytes as stored, UTF-8 or not)."""
         if self.digest:
             return self.digest
         if self.format != "dir":
             return sha256_file(Path(self.path))
         h = hashlib.sha256()
         for f in dict.fromkeys(self.sources):
-            h.update(f"{Path(f).name}\0{sha256_file(Path(f))}\n".encode())
+            h.update(b"%s\0%s\n" % (os.fsencode(Path(f).name), sha256_file(Path(f)).encode()))
         return h.hexdigest()
 
     def values(self, i: int) -> NDArray[Any] | None:

@@ -1,4 +1,4 @@
-"""The order of the stage files of a directory (and of the taps of one container file).
+r"""The order of the stage files of a directory (and of the taps of one container file).
 
 Stage files are usually numbered (``layer.1``, ``layer.2``, ``layer.10``; ``00_embed``,
 ``01_attn``), so the default order is *natural*: runs of digits compare as numbers, the rest
@@ -11,7 +11,10 @@ follow, in natural order, and are counted. A pattern that matches nothing on eit
 error, so a typo never silently reorders a diff.
 
 A pattern matches an item's name, or its name without the extension (``embed`` matches
-``embed.npy``). The order used is kept as an :class:`Order` and printed by the report.
+``embed.npy``). A name that is not UTF-8 (or holds control characters) is matched as given
+on the command line and as the report shows it (:mod:`supervisor.escapes`: byte 0xff as the
+4 characters ``\xff``), so an order file, which is UTF-8 text, can list it as printed. The
+order used is kept as an :class:`Order` and printed by the report.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from supervisor.errors import UsageError, close_matches
+from supervisor.escapes import escape_controls
 
 T = TypeVar("T")
 
@@ -47,6 +51,10 @@ class Pattern:
     line: int | None = None
 
     def matches(self, name: str) -> bool:
+        shown = escape_controls(name)  # as printed: an undecodable byte as \xff
+        return self._matches(name) or (shown != name and self._matches(shown))
+
+    def _matches(self, name: str) -> bool:
         stem = name.rsplit(".", 1)[0] if "." in name[1:] else name
         if _GLOB.search(self.text):
             return fnmatch.fnmatchcase(name, self.text) or fnmatch.fnmatchcase(stem, self.text)
@@ -135,7 +143,7 @@ def refuse_unused(spec: OrderSpec, orders: Sequence[Order]) -> None:
     if not unused:
         return
     pat = unused[0]
-    names = list(dict.fromkeys(n for o in orders for n in o.names))
+    names = list(dict.fromkeys(escape_controls(n) for o in orders for n in o.names))  # shown
     stems = [n.rsplit(".", 1)[0] if "." in n[1:] else n for n in names]
     near = close_matches(pat.text, dict.fromkeys([*stems, *names]))
     if near:

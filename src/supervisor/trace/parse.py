@@ -1,4 +1,4 @@
-"""Readers: text traces, ``.npy``/``.npz`` stage tensors, APRT stage files, directories of them.
+r"""Readers: text traces, ``.npy``/``.npz`` stage tensors, APRT stage files, directories of them.
 
 Every reader returns a frozen :class:`Trace` of :class:`Tap` s that remember where they came
 from (path and line for text, path and byte offset for binary files).
@@ -28,6 +28,12 @@ unless every value is exactly a float32 (a float32 printed as a double: float32)
 short (``1``, ``0.0257``) take the trace's precision (float64 if any tap is, else float32).
 ``dtype=`` (``--dtype``) sets every tap's dtype instead.
 
+Text traces are read as UTF-8. A file that is not valid UTF-8 but holds no NUL byte (a log
+with a stray Latin-1 byte) is still read: each undecodable byte is kept as Python's
+``surrogateescape`` holds it, so names and text values compare as the bytes they are (a tap
+name may hold such bytes), and every report shows the byte as the 4 characters ``\xff``
+(:mod:`supervisor.escapes`). Non-UTF-8 data with a NUL byte is refused as binary.
+
 **Binary** — ``.npy``: one tap named by the file stem; ``.npz``: one tap per member, archive
 order; APRT (``.aprt``, or any file starting with ``APRT``): 4-byte magic ``APRT``, u32 LE layer,
 u32 LE element count, f32 LE body; one tap named by the stem, the layer kept as metadata;
@@ -39,7 +45,10 @@ format (:mod:`~supervisor.trace.safetensors_file`); GGUF files' unquantized tens
 ``.npy`` arrays and ``.pt`` files holding other objects are refused. A directory: its stage
 files (any of those formats, mixed) in natural order of their names (``layer.2`` before
 ``layer.10``) or in ``order`` (``--order``, :mod:`~supervisor.trace.order`); other files are
-skipped and counted. The order used is kept on the trace (``Trace.order``).
+skipped and counted. The order used is kept on the trace (``Trace.order``). A file name that is
+not UTF-8 names its tap the same way (byte 0xff shown as ``\xff``; paths are printed in that
+form, which ``$'…'`` in a shell turns back into the name), and the directory's sha256 hashes
+the names' bytes.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ drawn from it; ``divergence.svg`` is drawn from the same data by :mod:`superviso
 
 matplotlib is imported in :func:`write_plot` only, through its object API with the Agg canvas
 (no pyplot, no global backend switch), so nothing else pays for it and no display is needed.
+Labels and file names are drawn as text: no mathtext (``$…$``), control characters and
+undecodable bytes shown as ``\\x1b``/``\\xff`` (:mod:`supervisor.escapes`).
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from supervisor.escapes import escape_controls
+
     d = plot_data(r)
     fig = Figure(figsize=(11, 4.2), dpi=100)
     FigureCanvasAgg(fig)
@@ -124,12 +128,13 @@ def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
     if d.first is not None:
         ax.axvline(d.first, color=MARKS["fail"][1], linestyle="--", linewidth=1)
         ax.annotate(
-            d.first_label,
+            escape_controls(d.first_label, one_line=True),  # names: text, never mathtext
             xy=(d.first, d.top),
             xytext=(4, -12),
             textcoords="offset points",
             color=MARKS["fail"][1],
             fontsize=8,
+            parse_math=False,
         )
     if d.previous_pass is not None:
         ax.axvline(d.previous_pass, color=MARKS["pass"][1], linestyle=":", linewidth=1)
@@ -137,7 +142,8 @@ def write_plot(r: DiffResult, path: Path | IO[bytes]) -> None:
     ax.set_ylim(*d.ylim)
     ax.set_xlabel(X_TITLE)
     ax.set_ylabel(Y_TITLE)
-    ax.set_title(f"{d.title}  ({NOTE})", fontsize=10)
+    title = escape_controls(f"{d.title}  ({NOTE})", one_line=True)
+    ax.set_title(title, fontsize=10, parse_math=False)
     ax.grid(True, which="major", alpha=0.3)
     if d.series:
         ax.legend(loc="lower right", fontsize=8)

@@ -10,6 +10,7 @@ import contextlib
 import io
 import math
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -17,6 +18,7 @@ from typing import IO, Any
 import numpy as np
 
 from supervisor.errors import UsageError, WorkspaceError, choices_hint
+from supervisor.escapes import escape_controls
 from supervisor.trace.document import counts, iter_json, missing
 from supervisor.trace.result import PASS, DiffResult, Entry
 from supervisor.trace.spool import Spool
@@ -179,7 +181,11 @@ def render_table(r: DiffResult, *, color: bool = False, width: int = 120, rows: 
         legacy_windows=False,
     )
     picked = pick_rows(r, rows)
-    body = [None if i is None else _cells(r.entry(i, with_top=False)) for i in picked]
+    # shown escaped before the layout, so column widths are those of the text printed
+    body = [
+        None if i is None else [escape_controls(c) for c in _cells(r.entry(i, with_top=False))]
+        for i in picked
+    ]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     caps = [
         min(40, max([len(h), *(len(c[k]) for c in body if c is not None)]))
@@ -198,12 +204,19 @@ def render_table(r: DiffResult, *, color: bool = False, width: int = 120, rows: 
         table.add_row(*cells_t)
     console.print(table)
     for line in headline(r):
-        console.print(Text(line), soft_wrap=True)  # findings are not wrapped: grep-able
+        console.print(Text(escape_controls(line)), soft_wrap=True)  # not wrapped: grep-able
     return buf.getvalue()
 
 
+_MD_MARKUP = re.compile(r"([\\`*_\[\]<>|&~$])")
+
+
 def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
+    r"""``s`` as Markdown text that shows ``s``: control characters, line breaks and
+    undecodable bytes as ``\x1b``/``\x0a``/``\xff`` text (as the terminal shows them), then
+    every character that could start markup (``\ ` * _ [ ] < > | & ~ $``) escaped with ``\``,
+    so a label or path is text, never a link, emphasis, HTML or a table cell break."""
+    return _MD_MARKUP.sub(r"\\\1", escape_controls(s, one_line=True))
 
 
 def summary_md(r: DiffResult, *, rows: int = 200, plot: str | None = "divergence.svg") -> str:
@@ -220,8 +233,8 @@ def summary_md(r: DiffResult, *, rows: int = 200, plot: str | None = "divergence
     ]
     for side, t in (("a (reference)", r.a), ("b (candidate)", r.b)):
         out.append(
-            f"| {side} | `{t.path}` | {t.format} | {len(t)} | {t.dtype} ({t.dtype_note}) "
-            f"| `{t.sha256[:16]}…` |"
+            f"| {side} | {_md_escape(t.path)} | {t.format} | {len(t)} | "
+            f"{_md_escape(f'{t.dtype} ({t.dtype_note})')} | `{t.sha256[:16]}…` |"
         )
     head = [_md_escape(h) for h in HEADERS]
     out += ["", "## Taps", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(HEADERS)]

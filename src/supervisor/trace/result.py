@@ -92,7 +92,9 @@ class DiffResult:
 
     def summary(self) -> str:
         """The first-divergence summary: the report's headline lines and, for the first
-        divergent tap, its most differing elements."""
+        divergent tap, its most differing elements (controls and undecodable bytes of names
+        shown as ``\\x1b``/``\\xff``, :mod:`supervisor.escapes`)."""
+        from supervisor.escapes import escape_controls
         from supervisor.trace.report import headline
 
         lines = headline(self)
@@ -100,7 +102,7 @@ class DiffResult:
             for el in self.top_of(self.first.index)[:3]:
                 at = list(el.index)
                 lines.append(f"  at {at}: a={el.a!r} b={el.b!r} |Δ|={el.abs:.4g} rel={el.rel:.4g}")
-        return "\n".join(lines)
+        return escape_controls("\n".join(lines))
 
     def __len__(self) -> int:
         return len(self.names)

@@ -4,7 +4,8 @@ self-contained SVG 1.1 document, written as text with no plotting library.
 The bytes are deterministic: no timestamps, no generated ids, coordinates with one decimal.
 Text from trace files (tap labels, file names) is XML-escaped, and the characters XML 1.0
 cannot hold or that would reorder or hide text (C0 controls, DEL, C1 controls, bidi
-controls, lone surrogates) are shown as ``\x7f``/``\u202e`` text, never written raw. No
+controls, lone surrogates) are shown as ``\x7f``/``\u202e`` text (an undecodable byte of a
+name as ``\xff``, :mod:`supervisor.escapes`), never written raw. No
 scripts, no styles from elsewhere, no links. The points of a series are one ``<path>`` of
 small glyphs, formatted in one ``%`` operation over numpy-computed coordinates.
 """
@@ -18,6 +19,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from supervisor.escapes import visible_char
 from supervisor.trace.plot import MARKS, NOTE, X_TITLE, Y_TITLE, PlotData, plot_data
 from supervisor.trace.result import DiffResult
 
@@ -41,8 +43,7 @@ _XML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'"
 
 
 def _visible(m: re.Match[str]) -> str:
-    code = ord(m.group(0))
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return visible_char(m.group(0))  # an undecodable byte (lone surrogate) as \xff
 
 
 def text(s: str, limit: int | None = None) -> str:

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from supervisor.escapes import quoted
 from supervisor.trace.model import Qualifiers, Trace, TraceFormatError, read_bytes
 
 _HEAD = re.compile(r"^[ \t]*([A-Za-z_]\w*):", re.MULTILINE)
-_NAME = re.compile(r"[^\W\d][\w.\-/]*\Z")
+# a word character (letter, _), or an undecodable byte (surrogateescape), then also . - / digits
+_NAME = re.compile("(?:[^\\W\\d]|[\udc80-\udcff])[\\w.\\-/\udc80-\udcff]*\\Z")
 _SEPARATORS = str.maketrans({"[": " ", "]": " ", ";": " ", ",": " "})
 HINT = "trace lines look like 'TRACE_X: [k=v ...] name v1 [v2 ...]'"
 
@@ -125,13 +127,13 @@ class _Reader:
             self.lines.append(line)
             self.vals.extend(toks[i + 1 :])
         elif i == 0:
-            raise self.error(line, f"expected a tap name, found {toks[0]!r}")
+            raise self.error(line, f"expected a tap name, found {quoted(toks[0])}")
         elif i == len(toks) and i >= 2:  # record form
             self.record(toks, line)
         else:  # [k=v …] name=v1 v2 …
             name, _, first = toks[i - 1].partition("=")
             if not name:
-                raise self.error(line, f"empty tap name in {toks[i - 1]!r}")
+                raise self.error(line, f"empty tap name in {quoted(toks[i - 1])}")
             self.assigned(name, _quals(toks[: i - 1]), " ".join([first, *toks[i:]]).strip(), line)
 
     def convert(self) -> None:
@@ -151,7 +153,7 @@ class _Reader:
         t = int(np.searchsorted(ends, self.base + k, side="right"))
         return self.error(
             self.lines[t],
-            f"non-numeric value {tok!r} in tap '{self.names[t]}'",
+            f"non-numeric value {quoted(tok)} in tap {quoted(self.names[t])}",
             "tap values must be numbers (nan and inf are allowed)",
         )
 
@@ -169,11 +171,15 @@ def read_text(p: Path, prefixes: tuple[str, ...], dtype: str | None) -> Trace:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise TraceFormatError(
-            f"not a UTF-8 text trace (byte offset {exc.start}) and not .npy/.npz/APRT",
-            path=p,
-            hint="pass a text trace, a .npy/.npz file, an APRT stage file or a directory",
-        ) from None
+        if b"\0" in data:  # binary data, not a log with a stray byte
+            raise TraceFormatError(
+                f"not a UTF-8 text trace (byte offset {exc.start}) and not .npy/.npz/APRT",
+                path=p,
+                hint="pass a text trace, a .npy/.npz file, an APRT stage file or a directory",
+            ) from None
+        # bytes that are not UTF-8 are kept (surrogateescape): compared as the bytes they are,
+        # shown as \xff (supervisor.escapes)
+        text = data.decode("utf-8", "surrogateescape")
     del data
     if not text.strip():
         raise TraceFormatError("empty trace file", path=p, hint="the producer wrote nothing")
