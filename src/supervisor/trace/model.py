@@ -105,9 +105,20 @@ class Trace:
     @cached_property
     def sha256(self) -> str:
         """sha256 of the file, or for a directory of ``name\\0sha256\\n`` of its stage files
-        (``name``: the file name's bytes as stored, UTF-8 or not)."""
+        (``name``: the file name's bytes as stored, UTF-8 or not), or for arrays passed in
+        Python of each one's name, dtype, shape and bytes."""
         if self.digest:
             return self.digest
+        if self.format == "memory":  # arrays passed in Python: hash what they hold
+            h = hashlib.sha256()
+            for i, name in enumerate(self.names):
+                h.update(os.fsencode(f"{name}\0{self.dtypes[i]}\0{self.shape(i)}\n"))
+                v = self.values(i)
+                if v is not None:
+                    h.update(np.ascontiguousarray(v).tobytes())
+                else:
+                    h.update(os.fsencode(str(self.texts[i])))
+            return h.hexdigest()
         if self.format != "dir":
             return sha256_file(Path(self.path))
         h = hashlib.sha256()

@@ -281,16 +281,25 @@ def write_bundle(
             fh.write(piece.encode("utf-8"))
 
     late: list[BaseException] = []
-    with _Streamed(paths[0]) as metrics:  # its writer thread finishes it while the rest is made
-        metrics.feed(iter_json(doc, escape))
-        _atomic(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)]))
-        if name:
-            _atomic(paths[2], lambda fh: _draw(plot, r, fh))
-        if meanwhile is not None:
-            try:
-                meanwhile()
-            except BaseException as exc:  # raised below, once the bundle is whole
-                late.append(exc)
+    staged: list[tuple[str, Path]] = []  # renamed into place once metrics.json is
+    try:
+        with _Streamed(paths[0]) as metrics:  # its writer thread finishes it meanwhile
+            metrics.feed(iter_json(doc, escape))
+            staged.append(_written(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)])))
+            if name:
+                staged.append(_written(paths[2], lambda fh: _draw(plot, r, fh)))
+            if meanwhile is not None:
+                try:
+                    meanwhile()
+                except BaseException as exc:  # raised below, once the bundle is whole
+                    late.append(exc)
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
     if late:
         raise late[0]
     return paths
@@ -343,18 +352,22 @@ def _discard(fh: IO[bytes], tmp: str) -> None:
         os.unlink(tmp)
 
 
-def _atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write ``path`` through a temp file, synced and renamed into place."""
+def _written(path: Path, write: Callable[[IO[bytes]], object]) -> tuple[str, Path]:
+    """``path``'s new content written and synced to a temp file beside it: (temp, path), for
+    the caller to rename into place."""
     fh, tmp = _stage(path)
     try:
         write(fh)
-        _commit(fh, tmp, path)
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
     except OSError as exc:
         _discard(fh, tmp)
         raise WorkspaceError(f"cannot write: {exc.strerror}", path=path) from None
     except BaseException:
         _discard(fh, tmp)
         raise
+    return tmp, path
 
 
 class _Streamed:

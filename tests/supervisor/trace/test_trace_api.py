@@ -116,3 +116,25 @@ def test_package_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "[]\n"
+
+
+def test_arrays_in_memory_have_a_content_digest_and_a_bundle(tmp_path: Path) -> None:
+    """A result of arrays passed in Python makes the JSON document and the --out bundle (its
+    inputs are hashed from what they hold: no file to read)."""
+    import json
+
+    from supervisor.trace.document import build_doc, dumps_strict
+    from supervisor.trace.report import write_bundle
+
+    ref = {"a": np.array([1.0, 2.0]), "b": 3.0}
+    r = compare(ref, {"a": np.array([1.0, 2.5]), "b": 3.0})
+    doc = json.loads(dumps_strict(build_doc(r, lazy=True)))
+    a, b = doc["inputs"]["a"], doc["inputs"]["b"]
+    assert (a["path"], a["format"], b["path"]) == ("<reference>", "memory", "<candidate>")
+    assert a["sha256"] != b["sha256"] and len(a["sha256"]) == 64
+    again = compare({"a": np.array([1.0, 2.0]), "b": 3.0}, ref)
+    assert again.a.sha256 == a["sha256"] == again.b.sha256  # same arrays, same digest
+    assert compare({"a": np.array([1.0, 2.0], dtype=np.float32)}, ref).a.sha256 != a["sha256"]
+    written = write_bundle(tmp_path / "o", build_doc(r, lazy=True), r)
+    assert [p.name for p in written] == ["metrics.json", "summary.md", "divergence.svg"]
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["verdict"] == "fail"

@@ -212,3 +212,35 @@ def test_small_blocks_write_the_same_document(
     assert fast == slow
     listed = [len(t["top_k"]) for t in fast["taps"]]
     assert listed[40:44] == [0, 2, 3, 4] and listed[:40] == [0] * 40  # scalars list none
+
+
+def test_bundle_is_written_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supervisor.trace import report
+
+    a = _write(tmp_path / "a.log", [f"t{i} {i}.5 1" for i in range(40)])
+    b = _write(tmp_path / "b.log", [f"t{i} {i}.5 2" for i in range(40)])
+    r = diff_traces(read_trace(a), read_trace(b), Policy())
+    out = tmp_path / "o"
+    first = report.write_bundle(out, build_doc(r, lazy=True), r)
+    before = {p.name: p.read_bytes() for p in first}
+
+    def broken(plot: str, r: Any, fh: Any) -> None:
+        fh.write(b"<svg")
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(report, "_draw", broken)
+    r2 = diff_traces(read_trace(a), read_trace(a), Policy())  # a different result
+    with pytest.raises(RuntimeError, match="plot failed"):
+        report.write_bundle(out, build_doc(r2, lazy=True), r2)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # old bundle, no temps
+
+    def late() -> None:
+        raise BrokenPipeError
+
+    monkeypatch.undo()
+    with pytest.raises(BrokenPipeError):  # the caller's error comes after the bundle is whole
+        report.write_bundle(out, build_doc(r2, lazy=True), r2, meanwhile=late)
+    assert json.loads((out / "metrics.json").read_text())["verdict"] == "pass"
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
