@@ -47,7 +47,7 @@ SEP = ",\n    "  # between two entries of ``taps`` in the document
 _SCALAR_ONLY = ("delta", "rel_delta")
 
 
-def _metrics_parts(values: list[str | list[str]], nonfinite: list[str]) -> Parts:
+def _metrics_parts(values: list[str | list[str]], nonfinite: str | list[str]) -> Parts:
     """The ``metrics`` object of 1-D taps as pieces: text, or a column of JSON numbers (one
     per tap), from ``values`` (per column of :data:`COLUMNS`: a block's column, or the one
     JSON number every tap of the block has; non-finite numbers are ``null``) and per tap the
@@ -62,10 +62,12 @@ def _metrics_parts(values: list[str | list[str]], nonfinite: list[str]) -> Parts
     return parts
 
 
-def _nonfinite(cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]) -> NDArray[Any]:
+def _nonfinite(
+    cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]
+) -> tuple[NDArray[Any], NDArray[np.int64]]:
     """Per tap, the ``, "nonfinite": {...}`` member that names its non-finite metrics (in
     :data:`FIELDS` order, as :func:`~supervisor.trace.document.clean` does), or ``""``;
-    made once per distinct pattern."""
+    made once per distinct pattern: (texts, pattern ids)."""
     names: list[str] = []
     codes: list[NDArray[np.int64]] = []
     for c, field in zip(COLUMNS, FIELDS, strict=True):
@@ -80,7 +82,7 @@ def _nonfinite(cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]) -> NDAr
             codes.append(code.astype(np.int64))
     n = scalar.size
     if not codes:
-        return np.full(n, "", dtype=object)
+        return np.full(n, "", dtype=object), np.zeros(n, dtype=np.int64)
     packed = np.zeros(n, dtype=np.int64)
     for k, code in enumerate(codes):
         packed |= code << (2 * k)
@@ -90,7 +92,8 @@ def _nonfinite(cols: dict[str, NDArray[Any]], scalar: NDArray[np.bool_]) -> NDAr
         spelled = {f: ("nan", "inf", "-inf")[(p >> 2 * k & 3) - 1]
                    for k, f in enumerate(names) if p >> 2 * k & 3}  # fmt: skip
         texts.append(f', "nonfinite": {ENCODE(spelled)}' if spelled else "")
-    return _objects(texts)[inverse.reshape(-1)]
+    inverse = inverse.reshape(-1)
+    return _objects(texts)[inverse], inverse
 
 
 def _merged(parts: Parts) -> Parts:
@@ -115,9 +118,10 @@ def _joined(parts: Parts, rows: int, sep: str = SEP) -> str:
     pieces laid out row by row in one list by slice assignment, then joined once)."""
     merged = _merged([*parts, sep] if sep else parts)
     width = len(merged)
-    flat: list[str] = [""] * (rows * width)
+    flat = [p if isinstance(p, str) else "" for p in merged] * rows  # the fixed pieces
     for k, p in enumerate(merged):
-        flat[k::width] = [p] * rows if isinstance(p, str) else p
+        if not isinstance(p, str):
+            flat[k::width] = p
     return "".join(flat)
 
 
@@ -199,7 +203,7 @@ def tap_chunks(
             if len(a.shape(i)) > 1:
                 fast[i] = False
     scalar = cols["n"] == 1
-    nonfinite = _nonfinite(cols, scalar)
+    nonfinite, nonfinite_code = _nonfinite(cols, scalar)
     grid = _Grid(cols, scalar)
     failing = np.flatnonzero(fast & (r.status == FAIL))
     reasons = reasons_json_many(cols, failing, r.tols, r.tol_id, _wire)
@@ -219,17 +223,23 @@ def tap_chunks(
     lines = [t.lines_of for t in (a, b) if t.lines_of is not None]
     ints = _int_texts(min(max([n + 1, *(int(x.max(initial=0)) + 1 for x in lines)]), 4 * n))
     hashes = _objects(["#" + t for t in _ints(ints, np.arange(int(occ.max()) + 2)).tolist()])
-    suffix = np.where(np.array(numbered, dtype=bool)[key_id], hashes[occ + 1], _objects([""]))
+    suffix_code = np.where(np.array(numbered, dtype=bool)[key_id], occ + 1, 0)
+    suffix = np.where(suffix_code > 0, hashes[occ + 1], _objects([""]))
     status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
     why = np.full(n, "[]", dtype=object)
-    why[np.fromiter(reasons, np.int64, len(reasons))] = _objects(list(reasons.values()))
+    why_code = np.zeros(n, dtype=np.int64)  # 0: no reasons; else one code a tap
+    given = np.fromiter(reasons, np.int64, len(reasons))
+    why[given] = _objects(list(reasons.values()))
+    why_code[given] = np.arange(1, given.size + 1)
     top = np.full(n, "[]", dtype=object)  # taps without listed elements: their whole value
+    top_code = np.zeros(n, dtype=np.int64)
     left = np.zeros(n, dtype=bool)
     left[failing] = True
     left[covered] = False
     for i in np.flatnonzero(left).tolist():  # large taps, non-finite elements
         got = r.top_of(i)
         top[i] = _wire(_top_text(got)) if got else "[]"
+        top_code[i] = i + 1
 
     def where(t: Trace, rows: NDArray[np.int64]) -> NDArray[Any]:
         if t.lines_of is not None:  # text traces: line numbers
@@ -238,19 +248,20 @@ def tap_chunks(
 
     where_a, where_b = where(a, np.arange(n, dtype=np.int64)), where(b, match)
     # the shape/dtype/tolerance piece, made once per distinct (shape, dtype, tolerance)
-    mid = _mids(r, match, text_a, text_b, escape)
+    mid, mid_code = _mids(r, match, text_a, text_b, escape)
     index, occ_t = ints[:n], _ints(ints, occ)
     slow_rows = np.flatnonzero(~fast)
     for lo in range(0, n, BLOCK):
         hi = min(n, lo + BLOCK)
         parts: Parts = [
-            '{"index": ', index[lo:hi].tolist(), ', "label": ', label[lo:hi].tolist(),
-            suffix[lo:hi].tolist(), '", ', head[lo:hi].tolist(), ', "occurrence": ',
-            occ_t[lo:hi].tolist(), ', "status": ', status[lo:hi].tolist(), ', "reasons": ',
-            why[lo:hi].tolist(), ', "notes": [], "where": {"a": ', where_a[lo:hi].tolist(),
-            ', "b": ', where_b[lo:hi].tolist(), "}, ", mid[lo:hi].tolist(),
-            *_metrics_parts(grid.block(lo, hi), nonfinite[lo:hi].tolist()),
-            ', "top_k": ', *_top_parts(elements, lo, hi, top), "}",
+            '{"index": ', index[lo:hi].tolist(), ', "label": ', _piece(label, key_id, lo, hi),
+            _piece(suffix, suffix_code, lo, hi), '", ', head[lo:hi].tolist(), ', "occurrence": ',
+            occ_t[lo:hi].tolist(), ', "status": ', _piece(status, r.status, lo, hi),
+            ', "reasons": ', _piece(why, why_code, lo, hi), ', "notes": [], "where": {"a": ',
+            where_a[lo:hi].tolist(), ', "b": ', where_b[lo:hi].tolist(), "}, ",
+            _piece(mid, mid_code, lo, hi),
+            *_metrics_parts(grid.block(lo, hi), _piece(nonfinite, nonfinite_code, lo, hi)),
+            ', "top_k": ', *_top_parts(elements, lo, hi, top, top_code), "}",
         ]  # fmt: skip
         s_lo, s_hi = np.searchsorted(slow_rows, [lo, hi]).tolist()
         if s_lo == s_hi:
@@ -282,6 +293,17 @@ def _ints(table: NDArray[Any], col: NDArray[np.int64]) -> NDArray[Any]:
     return _objects(json_numbers(col))
 
 
+def _piece(texts: NDArray[Any], codes: NDArray[Any], lo: int, hi: int) -> str | list[str]:
+    """Rows ``lo..hi`` of a per-tap text column: one fixed piece when their ``codes`` (equal
+    codes, equal texts) are all the same, else the texts."""
+    c = codes[lo:hi]
+    if (c == c[0]).all():
+        text: str = texts[lo]
+        return text
+    out: list[str] = texts[lo:hi].tolist()
+    return out
+
+
 def _objects(items: list[str]) -> NDArray[Any]:
     """``items`` as a 1-D object array (to be indexed by an id column)."""
     out: NDArray[Any] = np.empty(len(items), dtype=object)
@@ -295,9 +317,9 @@ def _mids(
     text_a: bool,
     text_b: bool,
     escape: Callable[[str], str],
-) -> NDArray[Any]:
+) -> tuple[NDArray[Any], NDArray[np.int64]]:
     """Per tap, its ``shape``, ``dtype``, ``tolerance``, ``waiver``, ``would_pass`` pieces
-    and the ``metrics`` key (fast-path taps: no waiver)."""
+    and the ``metrics`` key (fast-path taps: no waiver), and the id of that text."""
     a, b = r.a, r.b
     n = len(r)
 
@@ -335,7 +357,7 @@ def _mids(
             f'"dtype": {escape(dtypes)}, '
             f'"tolerance": {int(r.tol_id[i])}, "waiver": null, "would_pass": null, "metrics": '
         )
-    return _objects([_wire(t) for t in texts])[ids]
+    return _objects([_wire(t) for t in texts])[ids], ids
 
 
 @dataclass(frozen=True)
@@ -406,13 +428,15 @@ def _top_elements(r: DiffResult, rows: NDArray[np.int64]) -> tuple[NDArray[np.in
     return np.concatenate(covered), _Elements(*cols)
 
 
-def _top_parts(el: _Elements, lo: int, hi: int, fixed: NDArray[Any]) -> Parts:
+def _top_parts(
+    el: _Elements, lo: int, hi: int, fixed: NDArray[Any], fixed_code: NDArray[np.int64]
+) -> Parts:
     """The ``top_k`` values of rows ``lo..hi`` as pieces: a listed tap's elements, a rank at a
     time (when every row lists as many, with fixed pieces between them), else the row's
     ``fixed`` text."""
     s, e = np.searchsorted(el.row, [lo, hi]).tolist()
     if s == e:
-        return [fixed[lo:hi].tolist()]
+        return [_piece(fixed, fixed_code, lo, hi)]
     m = hi - lo
     rows, rank = el.row[s:e] - lo, el.rank[s:e]
     listed = np.zeros(m, dtype=bool)
