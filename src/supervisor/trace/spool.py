@@ -6,6 +6,7 @@ thread after the last chunk (to sync, close and rename the file while the caller
 
 from __future__ import annotations
 
+import errno
 import os
 import queue
 import threading
@@ -124,3 +125,27 @@ def write_chunks(fh: IO[bytes], chunks: Iterable[bytes], *, sync_every: int = 0)
         raise
     spool.close()
     return spool.written
+
+
+def send_file(path: str | os.PathLike[str], out: IO[bytes]) -> None:
+    """Copy the file at ``path`` to ``out`` (flushed first), by ``sendfile`` in the kernel
+    where the OS allows, else through a buffer."""
+    import shutil
+
+    out.flush()
+    with open(path, "rb") as src:
+        dst = _fd_of(out)
+        if dst is not None and hasattr(os, "sendfile"):
+            size, offset = os.fstat(src.fileno()).st_size, 0
+            try:
+                while offset < size:
+                    sent = os.sendfile(dst, src.fileno(), offset, size - offset)
+                    if not sent:
+                        break
+                    offset += sent
+                return
+            except OSError as exc:
+                if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+                    raise
+        shutil.copyfileobj(src, out)
+    out.flush()

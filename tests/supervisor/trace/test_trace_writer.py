@@ -244,3 +244,24 @@ def test_bundle_is_written_whole_or_not_at_all(
         report.write_bundle(out, build_doc(r2, lazy=True), r2, meanwhile=late)
     assert json.loads((out / "metrics.json").read_text())["verdict"] == "pass"
     assert sorted(p.name for p in out.iterdir()) == sorted(before)
+
+
+def test_send_file_copies_to_files_pipes_and_memory(tmp_path: Path) -> None:
+    from supervisor.trace.spool import send_file
+
+    data = bytes(range(256)) * 5000
+    (tmp_path / "src").write_bytes(data)
+    sink = io.BytesIO()  # no file descriptor: copied through a buffer
+    send_file(tmp_path / "src", sink)
+    assert sink.getvalue() == data
+    with (tmp_path / "dst").open("wb") as fh:  # a file: sendfile
+        fh.write(b"head:")
+        send_file(tmp_path / "src", fh)
+    assert (tmp_path / "dst").read_bytes() == b"head:" + data
+    with (tmp_path / "piped").open("wb") as out:
+        reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=out)
+        assert reader.stdin is not None
+        send_file(tmp_path / "src", reader.stdin)  # a pipe, read as it is written
+        reader.stdin.close()
+        assert reader.wait() == 0
+    assert (tmp_path / "piped").read_bytes() == data
