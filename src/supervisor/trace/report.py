@@ -288,6 +288,7 @@ def write_bundle(
             staged.append(_written(paths[1], lambda fh: text(fh, [summary_md(r, plot=name)])))
             if name:
                 staged.append(_written(paths[2], lambda fh: _draw(plot, r, fh)))
+            metrics.commit()  # all staged: metrics.json goes into place first, meanwhile
             if meanwhile is not None:
                 try:
                     meanwhile()
@@ -337,14 +338,6 @@ def _stage(path: Path) -> tuple[IO[bytes], str]:
     return os.fdopen(fd, "wb"), tmp
 
 
-def _commit(fh: IO[bytes], tmp: str, path: Path) -> None:
-    """Sync and close the staged file, and rename it over ``path``."""
-    fh.flush()
-    os.fsync(fh.fileno())
-    fh.close()
-    os.replace(tmp, path)
-
-
 def _discard(fh: IO[bytes], tmp: str) -> None:
     with contextlib.suppress(OSError):
         fh.close()
@@ -372,24 +365,46 @@ def _written(path: Path, write: Callable[[IO[bytes]], object]) -> tuple[str, Pat
 
 class _Streamed:
     """``path`` written through a temp file by a writer thread (:class:`Spool`): chunks fed
-    are written while the next ones are made, and once the last is written the thread syncs
-    the file and renames it into place while the caller goes on; leaving the ``with`` block
-    waits for it (an error leaves no file, and no temp file, behind)."""
+    are written while the next ones are made; once the last is written the thread syncs the
+    file, and after :meth:`commit` renames it into place, while the caller goes on. Leaving
+    the ``with`` block waits for the thread; an error before :meth:`commit` leaves no file,
+    and no temp file, behind."""
 
     def __init__(self, path: Path) -> None:
+        import threading
+
         self.path = path
         self.fh, self.tmp = _stage(path)
-        self.spool = Spool(
-            self.fh, sync_every=SYNC_EVERY, then=lambda: _commit(self.fh, self.tmp, path)
-        )
+        self._go = threading.Event()
+        self._abandoned = False
+        self.spool = Spool(self.fh, sync_every=SYNC_EVERY, then=self._finish)
+
+    def _finish(self) -> None:  # on the writer thread, after the last chunk
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        self._go.wait()
+        if self._abandoned:
+            os.unlink(self.tmp)
+        else:
+            os.replace(self.tmp, self.path)
 
     def feed(self, chunks: Iterable[bytes]) -> None:
+        """Write ``chunks``, the whole content (the writer finishes the file on its own)."""
         self.spool.feed(chunks)
+        self.spool.end()
+
+    def commit(self) -> None:
+        """Let the writer rename the file into place once it is written (not waiting)."""
+        self._go.set()
 
     def __enter__(self) -> _Streamed:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None or not self._go.is_set():
+            self._abandoned = True
+            self._go.set()
         try:
             self.spool.close(abort=kind is not None)
         except OSError as exc:
@@ -398,5 +413,5 @@ class _Streamed:
         except BaseException:
             _discard(self.fh, self.tmp)
             raise
-        if kind is not None:
+        if self._abandoned:
             _discard(self.fh, self.tmp)
