@@ -186,33 +186,46 @@ def reasons_json_many(
     tol_id: NDArray[np.int64],
     wire: Callable[[str], str] = str,
 ) -> dict[int, str]:
-    """:func:`reasons_many` as JSON arrays of strings (the same texts); the common case, the
-    element test alone, is formatted a column at a time. ``wire`` is applied to every piece
-    of text that is not a number (the JSON writer's byte form)."""
+    """:func:`reasons_many` as JSON arrays of strings (the same texts), by row."""
+    given, texts = reasons_json_columns(c, rows, tols, tol_id, wire)
+    return dict(zip(given.tolist(), texts, strict=True))
+
+
+def reasons_json_columns(
+    c: Cols,
+    rows: NDArray[np.int64],
+    tols: tuple[Resolved, ...],
+    tol_id: NDArray[np.int64],
+    wire: Callable[[str], str] = str,
+) -> tuple[NDArray[np.int64], list[str]]:
+    """:func:`reasons_many` as JSON arrays of strings: (the rows given reasons, their texts);
+    the common case, the element test alone, is formatted a column at a time. ``wire`` is
+    applied to every piece of text that is not a number (the JSON writer's byte form)."""
     import json
 
     from supervisor.trace.numtext import counts as _counts
     from supervisor.trace.numtext import g3
 
     enc = json.encoder.encode_basestring
-    out = {i: wire("[" + ", ".join(map(enc, why)) + "]") for i, why in
-           reasons_many(c, rows, tols, tol_id, common=False).items()}  # fmt: skip
+    rare = reasons_many(c, rows, tols, tol_id, common=False)
+    given = np.fromiter(rare, dtype=np.int64, count=len(rare))
+    texts = [wire("[" + ", ".join(map(enc, why)) + "]") for why in rare.values()]
     if not rows.size:
-        return out
+        return given, texts
     tid = tol_id[rows]
     max_mm = np.array([t.gates.max_mismatch for t in tols], dtype=np.float64)[tid]
     with np.errstate(invalid="ignore"):
         elem = (c["nf_mis"][rows] <= 0) & (c["mismatch_fraction"][rows] > max_mm)
-    common = elem & ~np.isin(rows, np.fromiter(out, dtype=np.int64, count=len(out)))
+    common = elem & ~np.isin(rows, given)
     rows_c = rows[common]
     if not rows_c.size:
-        return out
+        return given, texts
     mids = []
     for t in tols:
         allowed = f" (allowed {t.gates.max_mismatch:g})" if t.gates.max_mismatch else ""
         mid = f" element(s) outside |Δ| ≤ {t.atol:g} + {t.rtol:g}·|ref|{allowed}; worst "
         mids.append(wire(enc(mid)[1:-1]))
-    texts = map(
+    texts += map(
         "".join,
         zip(
             repeat('["'),
@@ -224,5 +237,4 @@ def reasons_json_many(
             repeat(wire('× the tolerance"]')),
         ),
     )
-    out.update(zip(rows_c.tolist(), texts, strict=True))
-    return out
+    return np.concatenate([given, rows_c]), texts

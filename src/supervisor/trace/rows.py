@@ -2,19 +2,28 @@
 columns.
 
 :func:`supervisor.trace.document.iter_taps` builds each entry as a dict (the definition);
-:func:`tap_chunks` writes the same entries as JSON bytes without building them, a block of
-entries at a time: per-key pieces (name, qualifiers, label) and per-shape/dtype/tolerance
-pieces are encoded once; the metric columns of a block that vary are turned into JSON numbers
-together by one orjson call per dtype (shortest round-trip floats, in C); a column with one
-value in the whole block is written once, and a column equal to an earlier one reuses its
-text; the block's pieces are laid out row by row in one list (a slice assignment per column)
-and joined once, so no per-entry Python code runs. Everything stays bytes from the number
-formatter to the file: no text is decoded or re-encoded. Failure reasons come from the
-vectorized :func:`~supervisor.trace.gates.reasons_json_many` and the top-K elements of small
-taps from one sort per batch. Entries it does not cover (waived, missing or structurally judged
-taps, multi-dimensional binary taps) are encoded from :func:`iter_taps`' dict.
-The document parses to exactly the dicts' document (the tests check it); only number spelling
-differs (``1e-9`` where ``json`` writes ``1e-09``).
+:func:`tap_chunks` writes the same entries without building them, a block of
+:data:`BLOCK` taps at a time:
+
+* per-key pieces (label, name, qualifiers) and per-shape/dtype/tolerance pieces are encoded
+  once, and a per-tap text column that is the same over a whole block (status, reasons,
+  shape, ``nonfinite``, ...) becomes one fixed piece;
+* the metric columns are held as two matrices (floats, integers): a block's varying float
+  columns are spelled by one orjson call (shortest round-trip, in C; non-finite: ``null``),
+  a column with one value in the block is written once, a column equal to an earlier one
+  over all taps shares its text, and small integers come from a table;
+* the block's pieces are laid out row by row in one list (the fixed ones by list repetition,
+  the columns by slice assignment) and joined once: no per-entry Python code runs;
+* pieces are one-byte strings carrying UTF-8 (:func:`_wire`), so a block joins at ASCII
+  speed and leaves as bytes by a ``latin-1`` copy, with no UTF-8 re-encoding;
+* failure reasons come from the vectorized
+  :func:`~supervisor.trace.gates.reasons_json_columns`, and the top-K elements of small taps
+  from one sort per batch, written rank by rank inside the block.
+
+Entries it does not cover (waived, missing or structurally judged taps, multi-dimensional
+binary taps) are encoded from :func:`iter_taps`' dict. The document parses to exactly the
+dicts' document (the tests check it); only number spelling differs (``1e-9`` where ``json``
+writes ``1e-09``).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from supervisor.trace.gates import reasons_json_many
+from supervisor.trace.gates import reasons_json_columns
 from supervisor.trace.metrics import COLUMNS, FIELDS
 from supervisor.trace.model import Trace
 from supervisor.trace.numtext import counts, json_numbers
@@ -45,6 +54,11 @@ Parts = list[str | list[str]]
 _INDEX_FIELDS = ("max_abs_index", "max_rel_index")
 SEP = ",\n    "  # between two entries of ``taps`` in the document
 _SCALAR_ONLY = ("delta", "rel_delta")
+# the metrics object's fixed text around each value (index fields are one-element lists)
+_KEYS = [
+    f'{", " if k else ""}"{f}": {"[" if f in _INDEX_FIELDS else ""}' for k, f in enumerate(FIELDS)
+]
+_AFTER = ["]" if f in _INDEX_FIELDS else "" for f in FIELDS]
 
 
 def _metrics_parts(values: list[str | list[str]], nonfinite: str | list[str]) -> Parts:
@@ -53,11 +67,8 @@ def _metrics_parts(values: list[str | list[str]], nonfinite: str | list[str]) ->
     JSON number every tap of the block has; non-finite numbers are ``null``) and per tap the
     ``nonfinite`` member that ends the object, or ``""``."""
     parts: Parts = ["{"]
-    for k, (field, v) in enumerate(zip(FIELDS, values, strict=True)):
-        index = field in _INDEX_FIELDS
-        parts += [f'{", " if k else ""}"{field}": {"[" if index else ""}', v]
-        if index:
-            parts.append("]")
+    for before, v, after in zip(_KEYS, values, _AFTER, strict=True):
+        parts += [before, v, after] if after else [before, v]
     parts += [nonfinite, "}"]
     return parts
 
@@ -147,25 +158,26 @@ class _Grid:
                   for c in COLUMNS if cols[c].dtype.kind == "f"]  # fmt: skip
         self.floats = np.stack(floats).astype(np.float64, copy=False)
         self.ints = np.stack([cols[c] for c in COLUMNS if cols[c].dtype.kind != "f"])
+        # float columns equal, bit for bit, to an earlier one over all taps share its text
+        bits = self.floats.view(np.int64)
+        keys = bits.sum(axis=1).tolist()  # (wrapping) fingerprints: equal rows alike
+        first_of: dict[int, int] = {}
+        self.alias: dict[int, int] = {}
+        for k, key in enumerate(keys):
+            j = first_of.setdefault(key, k)
+            if j != k and np.array_equal(bits[j], bits[k]):
+                self.alias[k] = j
 
     def block(self, lo: int, hi: int) -> list[str | list[str]]:
         """Per column (in :data:`COLUMNS` order), for taps ``lo..hi``: the one JSON number
-        they all have (``null`` for NaN), or their JSON numbers; float columns with equal
-        bits share one list, and the varying ones are spelled by one call."""
+        they all have (``null`` for NaN), or their JSON numbers; the varying float columns
+        are spelled by one call."""
         f, i = self.floats[:, lo:hi], self.ints[:, lo:hi]
         bits = f.view(np.int64)
         f_same = (bits == bits[:, :1]).all(axis=1).tolist()
         i_same = (i == i[:, :1]).all(axis=1).tolist()
         firsts = json_numbers(f[:, 0])  # non-finite: null
-        varying = [k for k, same in enumerate(f_same) if not same]
-        keys = bits[varying].sum(axis=1).tolist()  # (wrapping) fingerprints: equal rows alike
-        first_of: dict[int, int] = {}
-        alias: dict[int, int] = {}
-        for k, key in zip(varying, keys, strict=True):
-            j = first_of.setdefault(key, k)
-            if j != k and np.array_equal(bits[j], bits[k]):
-                alias[k] = j
-        spelled = [k for k in varying if k not in alias]
+        spelled = [k for k, same in enumerate(f_same) if not same and k not in self.alias]
         m = hi - lo
         flat = json_numbers(f[spelled].ravel()) if spelled else []
         lists = {k: flat[n * m : (n + 1) * m] for n, k in enumerate(spelled)}
@@ -173,7 +185,7 @@ class _Grid:
         fk = ik = 0
         for kind in self.kinds:
             if kind == "f":
-                out.append(firsts[fk] if f_same[fk] else lists[alias.get(fk, fk)])
+                out.append(firsts[fk] if f_same[fk] else lists[self.alias.get(fk, fk)])
                 fk += 1
             else:
                 out.append(str(int(i[ik, 0])) if i_same[ik] else counts(i[ik]))
@@ -206,7 +218,7 @@ def tap_chunks(
     nonfinite, nonfinite_code = _nonfinite(cols, scalar)
     grid = _Grid(cols, scalar)
     failing = np.flatnonzero(fast & (r.status == FAIL))
-    reasons = reasons_json_many(cols, failing, r.tols, r.tol_id, _wire)
+    given, reasons = reasons_json_columns(cols, failing, r.tols, r.tol_id, _wire)
     small = failing[~np.isin(failing, np.fromiter(r.candidates, np.int64, len(r.candidates)))]
     covered, elements = _top_elements(r, small)
     match = np.where(r.match >= 0, r.match, 0)
@@ -228,8 +240,7 @@ def tap_chunks(
     status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
     why = np.full(n, "[]", dtype=object)
     why_code = np.zeros(n, dtype=np.int64)  # 0: no reasons; else one code a tap
-    given = np.fromiter(reasons, np.int64, len(reasons))
-    why[given] = _objects(list(reasons.values()))
+    why[given] = _objects(reasons)
     why_code[given] = np.arange(1, given.size + 1)
     top = np.full(n, "[]", dtype=object)  # taps without listed elements: their whole value
     top_code = np.zeros(n, dtype=np.int64)
