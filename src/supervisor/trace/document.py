@@ -17,8 +17,8 @@ string, in a ``nonfinite`` object beside it (``"sqnr_db": null, "nonfinite": {"s
 * ``first_nonfinite``: index, label, where, nan_a, inf_a, nan_b, inf_b — or null;
 * ``only_in_a``, ``only_in_b``: labels; ``unused_waivers``;
 * ``policy``: every tolerance level, gates, waivers, aliases (as configured);
-* ``tolerances``: the resolved tolerances — rtol, atol, level (tap | group | dtype | global |
-  exact), source, dtype, gates — that taps refer to by index;
+* ``tolerances``: the distinct resolved tolerances — rtol, atol, level (tap | group | dtype |
+  global | exact), source, dtype, gates — that taps refer to by index;
 * ``taps``: one object per reference tap, in order: index, label, name, qualifiers,
   occurrence, status, reasons, notes, where {a, b} (line number for text traces, else
   ``file@offset``), shape {a, b}, dtype {a, b}, tolerance (index into ``tolerances``),
