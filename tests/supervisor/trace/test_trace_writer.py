@@ -265,3 +265,17 @@ def test_send_file_copies_to_files_pipes_and_memory(tmp_path: Path) -> None:
         reader.stdin.close()
         assert reader.wait() == 0
     assert (tmp_path / "piped").read_bytes() == data
+
+
+def test_writer_threads_restore_the_switch_interval() -> None:
+    import sys
+
+    from supervisor.trace.spool import SWITCH_S, Spool
+
+    before = sys.getswitchinterval()
+    one, two = Spool(io.BytesIO()), Spool(io.BytesIO())
+    assert sys.getswitchinterval() == min(before, SWITCH_S)
+    one.close()
+    assert sys.getswitchinterval() == min(before, SWITCH_S)  # the other still runs
+    two.close(abort=True)
+    assert sys.getswitchinterval() == before
