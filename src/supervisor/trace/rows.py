@@ -93,7 +93,7 @@ def _nonfinite(
             codes.append(code.astype(np.int64))
     n = scalar.size
     if not codes:
-        return np.full(n, "", dtype=object), np.zeros(n, dtype=np.int64)
+        return _filled(n, ""), np.zeros(n, dtype=np.int64)
     packed = np.zeros(n, dtype=np.int64)
     for k, code in enumerate(codes):
         packed |= code << (2 * k)
@@ -238,11 +238,11 @@ def tap_chunks(
     suffix_code = np.where(np.array(numbered, dtype=bool)[key_id], occ + 1, 0)
     suffix = np.where(suffix_code > 0, hashes[occ + 1], _objects([""]))
     status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
-    why = np.full(n, "[]", dtype=object)
+    why = _filled(n, "[]")
     why_code = np.zeros(n, dtype=np.int64)  # 0: no reasons; else one code a tap
     why[given] = _objects(reasons)
     why_code[given] = np.arange(1, given.size + 1)
-    top = np.full(n, "[]", dtype=object)  # taps without listed elements: their whole value
+    top = _filled(n, "[]")  # taps without listed elements: their whole value
     top_code = np.zeros(n, dtype=np.int64)
     left = np.zeros(n, dtype=bool)
     left[failing] = True
@@ -315,6 +315,14 @@ def _piece(texts: NDArray[Any], codes: NDArray[Any], lo: int, hi: int) -> str | 
     return out
 
 
+def _filled(n: int, text: str) -> NDArray[Any]:
+    """An object array of ``n`` times ``text`` (``np.full`` casts through a string array:
+    30 times slower)."""
+    out: NDArray[Any] = np.empty(n, dtype=object)
+    out.fill(text)
+    return out
+
+
 def _objects(items: list[str]) -> NDArray[Any]:
     """``items`` as a 1-D object array (to be indexed by an id column)."""
     out: NDArray[Any] = np.empty(len(items), dtype=object)
@@ -356,7 +364,7 @@ def _mids(
             r.tol_id.astype(np.int64),
         ]
     )
-    first = np.unique(ids, return_index=True)[1].tolist()
+    first = [0] if not ids.any() else np.unique(ids, return_index=True)[1].tolist()
     texts = []
     for i in first:
         j = int(match[i])
@@ -474,7 +482,7 @@ def _top_parts(
         def spread(piece: str | NDArray[Any], at: NDArray[np.int64] = at) -> list[str]:
             """``piece`` (fixed text, or a column of the block's elements) on the rows that
             list a rank-j element, nothing on the others."""
-            out = np.full(m, "", dtype=object)
+            out = _filled(m, "")
             out[rows[at]] = piece if isinstance(piece, str) else piece[at]
             spread_out: list[str] = out.tolist()
             return spread_out

@@ -62,7 +62,7 @@ def select_flat(a: Floats, b: Floats, lengths: Ints, k: int) -> Selected:
     key = top_keys(a, b)
     found: list[Ints] = []  # flat positions of the selected elements, per length
     ranks: list[Ints] = []
-    for size in np.unique(lengths).tolist():
+    for size in np.flatnonzero(np.bincount(lengths)).tolist():  # the lengths there are
         if not size:
             continue
         pairs = np.flatnonzero(lengths == size)
