@@ -279,3 +279,23 @@ def test_writer_threads_restore_the_switch_interval() -> None:
     assert sys.getswitchinterval() == min(before, SWITCH_S)  # the other still runs
     two.close(abort=True)
     assert sys.getswitchinterval() == before
+
+
+def test_a_failed_metrics_write_is_a_one_line_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supervisor.errors import WorkspaceError
+    from supervisor.trace import report, spool
+
+    a = _write(tmp_path / "a.log", [f"t{i} {i}.5 1" for i in range(40)])
+    r = diff_traces(read_trace(a), read_trace(a), Policy())
+
+    def full(fd: int, buffers: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spool.os, "writev", full)
+    out = tmp_path / "o"
+    with pytest.raises(WorkspaceError, match="cannot write: No space left on device") as err:
+        report.write_bundle(out, build_doc(r, lazy=True), r)
+    assert err.value.path == str(out / "metrics.json")
+    assert list(out.iterdir()) == []  # no bundle, no temp files
