@@ -42,6 +42,7 @@ class Spool:
     def _drain(self) -> None:
         unsynced = 0
         fd = _fd_of(self._fh)
+        last: object = None
         try:
             while True:
                 batch, last = self._next_batch()
@@ -60,8 +61,8 @@ class Spool:
                 self._then()
         except BaseException as exc:  # handed to the caller's thread by close()
             self._failed.append(exc)
-            while self._pending.get() not in (_END, _ABORT):  # keep feed() from blocking
-                pass
+            while last is not _END and last is not _ABORT:  # keep feed() from blocking
+                last = self._pending.get()
 
     def _next_batch(self) -> tuple[list[bytes], object]:
         """The chunks waiting (at least one item): (chunks, the end marker met or None)."""

@@ -299,3 +299,40 @@ def test_a_failed_metrics_write_is_a_one_line_error_and_leaves_nothing(
         report.write_bundle(out, build_doc(r, lazy=True), r)
     assert err.value.path == str(out / "metrics.json")
     assert list(out.iterdir()) == []  # no bundle, no temp files
+
+
+def test_a_writer_failing_on_the_last_batch_does_not_hang() -> None:
+    """The failing batch held the end marker: the writer must not wait for another one."""
+    import threading
+
+    from supervisor.trace.spool import Spool
+
+    entered, go = threading.Event(), threading.Event()
+
+    class Sink(io.BytesIO):
+        def write(self, b: Any) -> int:
+            if not entered.is_set():  # the first batch: wait until the rest is queued
+                entered.set()
+                go.wait(10)
+                return len(b)
+            raise OSError(5, "Input/output error")
+
+    spool = Spool(Sink())
+    spool.feed([b"a"])
+    assert entered.wait(10)
+    spool.feed([b"b"])
+    spool.end()  # the next batch is b"b" and the end marker together
+    go.set()
+    done: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            spool.close()
+        except OSError as exc:
+            done.append(exc)
+
+    closer = threading.Thread(target=close, daemon=True)
+    closer.start()
+    closer.join(10)
+    assert not closer.is_alive(), "the writer hung waiting for a second end marker"
+    assert [str(e) for e in done] == ["[Errno 5] Input/output error"]
