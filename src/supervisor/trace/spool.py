@@ -17,6 +17,9 @@ from typing import IO
 DEPTH = 8  # chunks made ahead of the writer at most (about 2.5 MB each for trace documents)
 SWITCH_S = 0.0005  # the interpreter's thread switch interval while a writer thread runs
 _END, _ABORT = object(), object()
+# sendfile refused for this pair of files (macOS sends only to sockets): copy instead
+_NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOTSOCK}
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
 class Spool:
@@ -41,7 +44,7 @@ class Spool:
 
     def _drain(self) -> None:
         unsynced = 0
-        fd = _fd_of(self._fh)
+        fd = _fd_of(self._fh) if hasattr(os, "writev") else None
         last: object = None
         try:
             while True:
@@ -53,7 +56,7 @@ class Spool:
                     return
                 if self._sync_every and unsynced >= self._sync_every:
                     self._fh.flush()
-                    os.fdatasync(self._fh.fileno())
+                    _datasync(self._fh.fileno())
                     unsynced = 0
                 if last is _END:
                     break
@@ -180,7 +183,7 @@ def send_file(path: str | os.PathLike[str], out: IO[bytes]) -> None:
                     offset += sent
                 return
             except OSError as exc:
-                if offset or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+                if offset or exc.errno not in _NO_SENDFILE:
                     raise
         shutil.copyfileobj(src, out)
     out.flush()
