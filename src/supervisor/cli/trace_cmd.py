@@ -123,7 +123,6 @@ def diff_command(
     from supervisor.trace.document import KIND, build_doc, iter_json
     from supervisor.trace.report import plot_file, render_table, write_bundle
     from supervisor.trace.settings import Flags, build_policy
-    from supervisor.trace.spool import send_file, write_chunks
 
     plot_file(plot)  # an unknown --plot is refused before the traces are read
     policy = build_policy(
@@ -161,9 +160,13 @@ def diff_command(
         )
         sys.stderr.write(f"wrote {escape_controls(', '.join(str(p) for p in written))}\n")
         if as_json:  # the document is made once: stdout gets metrics.json's (escaped) bytes
+            from supervisor.trace.spool import send_file
+
             sys.stdout.flush()
             send_file(written[0], sys.stdout.buffer)
     elif as_json and doc is not None:
+        from supervisor.trace.spool import write_chunks
+
         sys.stdout.flush()
         # escaped piece by piece, not rescanned; written while the next piece is made
         write_chunks(sys.stdout.buffer, iter_json(doc, escape_json_text))

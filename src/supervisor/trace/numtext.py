@@ -26,6 +26,24 @@ def json_numbers(col: NDArray[Any]) -> list[str]:
     return out
 
 
+def int_table(size: int) -> NDArray[Any]:
+    """The JSON numbers 0..size-1, as an object array to be indexed by integer columns."""
+    table: NDArray[Any] = np.empty(size, dtype=object)
+    table[:] = json_numbers(np.arange(size, dtype=np.int64))
+    return table
+
+
+def int_texts(col: NDArray[np.int64], table: NDArray[Any]) -> NDArray[Any]:
+    """JSON numbers of the integers ``col`` (an object array): looked up in ``table``
+    (:func:`int_table`) when it covers them, else spelled."""
+    if col.size and (int(col.min()) < 0 or int(col.max()) >= table.size):
+        spelled: NDArray[Any] = np.empty(col.size, dtype=object)
+        spelled[:] = json_numbers(col)
+        return spelled
+    out: NDArray[Any] = table[col]
+    return out
+
+
 def counts(col: NDArray[np.int64]) -> list[str]:
     """:func:`json_numbers` of integers, from a table of 0..max when they are small and not
     negative (element counts and indices)."""
@@ -34,9 +52,7 @@ def counts(col: NDArray[np.int64]) -> list[str]:
     low, high = int(col.min()), int(col.max())
     if low < 0 or high >= max(col.size, 4096):
         return json_numbers(col)
-    table: NDArray[Any] = np.empty(high + 1, dtype=object)
-    table[:] = json_numbers(np.arange(high + 1, dtype=np.int64))
-    out: list[str] = table[col].tolist()
+    out: list[str] = int_texts(col, int_table(high + 1)).tolist()
     return out
 
 

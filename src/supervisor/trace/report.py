@@ -21,7 +21,6 @@ from supervisor.errors import UsageError, WorkspaceError, choices_hint
 from supervisor.escapes import escape_controls
 from supervisor.trace.document import counts, iter_json, missing
 from supervisor.trace.result import PASS, DiffResult, Entry
-from supervisor.trace.spool import Spool
 
 SYNC_EVERY = 32 << 20  # metrics.json is flushed to disk as it is written, 32 MiB at a time
 
@@ -325,7 +324,10 @@ def _draw(plot: str, r: DiffResult, fh: IO[bytes]) -> None:
 
 
 def _stage(path: Path) -> tuple[IO[bytes], str]:
-    """A new temp file beside ``path`` (the usual file mode), open for writing."""
+    """A new temp file beside ``path`` (the usual file mode), open for writing. Unlike
+    :func:`supervisor.fsio.stage` (workspace files: a symlinked ledger is written through),
+    the bundle's files replace the name itself: a symlink planted in an output directory is
+    replaced by the new file, and what it pointed to is never written."""
     import tempfile
 
     from supervisor.fsio import umask
@@ -364,14 +366,17 @@ def _written(path: Path, write: Callable[[IO[bytes]], object]) -> tuple[str, Pat
 
 
 class _Streamed:
-    """``path`` written through a temp file by a writer thread (:class:`Spool`): chunks fed
-    are written while the next ones are made; once the last is written the thread syncs the
+    """``path`` written through a temp file by a writer thread
+    (:class:`~supervisor.trace.spool.Spool`): chunks fed are written while the next ones are
+    made; once the last is written the thread syncs the
     file, and after :meth:`commit` renames it into place, while the caller goes on. Leaving
     the ``with`` block waits for the thread; an error before :meth:`commit` leaves no file,
     and no temp file, behind."""
 
     def __init__(self, path: Path) -> None:
         import threading
+
+        from supervisor.trace.spool import Spool  # the table alone needs no writer thread
 
         self.path = path
         self.fh, self.tmp = _stage(path)

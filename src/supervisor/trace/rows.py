@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from supervisor.trace.gates import reasons_json_columns
 from supervisor.trace.metrics import COLUMNS, FIELDS
 from supervisor.trace.model import Trace
-from supervisor.trace.numtext import counts, json_numbers
+from supervisor.trace.numtext import counts, int_table, int_texts, json_numbers
 from supervisor.trace.result import FAIL, PASS, DiffResult
 
 BLOCK = 2048  # taps a chunk: small enough to stay in cache (measured: 4096 is 15% slower)
@@ -233,8 +233,8 @@ def tap_chunks(
     label = _objects(bases)[key_id]
     head = _objects(heads)[key_id]
     lines = [t.lines_of for t in (a, b) if t.lines_of is not None]
-    ints = _int_texts(min(max([n + 1, *(int(x.max(initial=0)) + 1 for x in lines)]), 4 * n))
-    hashes = _objects(["#" + t for t in _ints(ints, np.arange(int(occ.max()) + 2)).tolist()])
+    ints = int_table(min(max([n + 1, *(int(x.max(initial=0)) + 1 for x in lines)]), 4 * n))
+    hashes = _objects(["#" + t for t in int_texts(np.arange(int(occ.max()) + 2), ints).tolist()])
     suffix_code = np.where(np.array(numbered, dtype=bool)[key_id], occ + 1, 0)
     suffix = np.where(suffix_code > 0, hashes[occ + 1], _objects([""]))
     status = _objects(['"pass"', '"fail"', '"waived"', '"missing"'])[r.status]
@@ -254,13 +254,13 @@ def tap_chunks(
 
     def where(t: Trace, rows: NDArray[np.int64]) -> NDArray[Any]:
         if t.lines_of is not None:  # text traces: line numbers
-            return _ints(ints, t.lines_of[rows])
+            return int_texts(t.lines_of[rows], ints)
         return _objects([_wire(escape(ENCODE(t.where(i)))) for i in rows.tolist()])
 
     where_a, where_b = where(a, np.arange(n, dtype=np.int64)), where(b, match)
     # the shape/dtype/tolerance piece, made once per distinct (shape, dtype, tolerance)
     mid, mid_code = _mids(r, match, text_a, text_b, escape)
-    index, occ_t = ints[:n], _ints(ints, occ)
+    index, occ_t = ints[:n], int_texts(occ, ints)
     slow_rows = np.flatnonzero(~fast)
     for lo in range(0, n, BLOCK):
         hi = min(n, lo + BLOCK)
@@ -288,20 +288,6 @@ def _wire(text: str) -> str:
     """``text`` as its UTF-8 bytes, one character a byte (latin-1): pieces in this form join
     into a one-byte-per-character string, which ``encode("latin-1")`` copies out as UTF-8."""
     return text if text.isascii() else text.encode().decode("latin-1")
-
-
-def _int_texts(size: int) -> NDArray[Any]:
-    """The JSON numbers 0..size-1, as an object array to be indexed by integer columns."""
-    return _objects(json_numbers(np.arange(size, dtype=np.int64)))
-
-
-def _ints(table: NDArray[Any], col: NDArray[np.int64]) -> NDArray[Any]:
-    """JSON numbers of the non-negative integers ``col``: from ``table`` (:func:`_int_texts`)
-    when it covers them."""
-    if int(col.max(initial=0)) < table.size:
-        out: NDArray[Any] = table[col]
-        return out
-    return _objects(json_numbers(col))
 
 
 def _piece(texts: NDArray[Any], codes: NDArray[Any], lo: int, hi: int) -> str | list[str]:
