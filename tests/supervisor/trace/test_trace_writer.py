@@ -336,3 +336,25 @@ def test_a_writer_failing_on_the_last_batch_does_not_hang() -> None:
     closer.join(10)
     assert not closer.is_alive(), "the writer hung waiting for a second end marker"
     assert [str(e) for e in done] == ["[Errno 5] Input/output error"]
+
+
+def test_out_replaces_planted_symlinks_and_never_writes_through_them(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    """An agent plants the bundle's file names as links to files it wants overwritten."""
+    a = _write(tmp_path / "a.log", ["t 1 2"])
+    b = _write(tmp_path / "b.log", ["t 1 3"])
+    out = tmp_path / "o"
+    out.mkdir()
+    victims = {}
+    for name in ("metrics.json", "summary.md", "divergence.svg"):
+        victim = tmp_path / f"victim-{name}"
+        victim.write_text("precious\n")
+        (out / name).symlink_to(victim)
+        victims[name] = victim
+    r = run_cli(["trace", "diff", str(a), str(b), "--out", str(out)], tmp_path)
+    assert r.returncode == 2, r.stderr
+    for name, victim in victims.items():
+        assert victim.read_text() == "precious\n"
+        assert not (out / name).is_symlink() and (out / name).stat().st_size > 100
+    assert json.loads((out / "metrics.json").read_text())["verdict"] == "fail"
