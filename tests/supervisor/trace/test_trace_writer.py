@@ -358,3 +358,40 @@ def test_out_replaces_planted_symlinks_and_never_writes_through_them(
         assert victim.read_text() == "precious\n"
         assert not (out / name).is_symlink() and (out / name).stat().st_size > 100
     assert json.loads((out / "metrics.json").read_text())["verdict"] == "fail"
+
+
+def test_integer_texts_from_a_table_or_spelled() -> None:
+    from supervisor.trace.numtext import counts, int_table, int_texts
+
+    table = int_table(5)
+    assert table.tolist() == ["0", "1", "2", "3", "4"]
+    got = int_texts(np.array([4, 0, 2], dtype=np.int64), table)
+    assert got.tolist() == ["4", "0", "2"] and got[0] is table[4]  # shared, not made again
+    assert int_texts(np.array([7, -1], dtype=np.int64), table).tolist() == ["7", "-1"]
+    assert int_texts(np.zeros(0, dtype=np.int64), table).tolist() == []
+    assert counts(np.array([3, 0, 3], dtype=np.int64)) == ["3", "0", "3"]
+    assert counts(np.array([-2, 10**12], dtype=np.int64)) == ["-2", "1000000000000"]
+    assert counts(np.zeros(0, dtype=np.int64)) == []
+
+
+@pytest.mark.parametrize("block", [4, 2048])
+def test_blocks_where_every_tap_lists_k_elements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Every tap lists the same number of elements: ranks are taken by list slicing."""
+    from supervisor.trace import rows
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((50, 3))
+    a = _write(
+        tmp_path / "a.log", [f"t{k} " + " ".join(map(repr, v)) for k, v in enumerate(x.tolist())]
+    )
+    y = x * (1 + 1e-3 * rng.standard_normal((50, 3)))
+    b = _write(
+        tmp_path / "b.log", [f"t{k} " + " ".join(map(repr, v)) for k, v in enumerate(y.tolist())]
+    )
+    r = diff_traces(read_trace(a), read_trace(b), Policy(top_k=2))
+    monkeypatch.setattr(rows, "BLOCK", block)
+    fast = json.loads(dumps_strict(build_doc(r, lazy=True)))
+    assert fast == json.loads(dumps_strict(build_doc(r, lazy=False)))
+    assert {len(t["top_k"]) for t in fast["taps"]} == {2}
