@@ -19,6 +19,8 @@ The diff is also timed with ``--json`` (the full per-tap document) and ``--out D
 In-process, the streamed column writer of the JSON document is timed against encoding the
 per-tap dicts (``ratio_json_writer_vs_dicts``), and the SVG plot writer against the PNG one
 (``plot_in_process``: matplotlib already imported, so its ~0.3 s import is not counted).
+The text trace is also diffed against itself, text report vs ``--json`` (``against_itself``:
+exact matches, whose metrics are not all finite).
 The package is byte-compiled first, as an installed one is. Ratios are ours / baseline.
 Results: benchmarks/results/trace.json.
 
@@ -282,6 +284,22 @@ def _case(name: str, pa: Path, pb: Path, baseline: str, runs: int) -> dict[str, 
     }
 
 
+def _against_itself(pa: Path, runs: int) -> dict[str, Any]:
+    """The reference text trace diffed against itself (every tap an exact match, so
+    ``sqnr_db`` is inf in each): the text report and ``--json``, interleaved."""
+    diff = [*_supervisor(), "trace", "diff", str(pa), str(pa)]
+    samples: dict[str, list[tuple[float, int, float]]] = {"text": [], "json": []}
+    for _ in range(runs):
+        samples["text"].append(_child(diff))
+        samples["json"].append(_child([*diff, "--json"]))
+    text, json_ = _summary(samples["text"]), _summary(samples["json"])
+    return {
+        "text": text,
+        "json": json_,
+        "ratio_json_over_text": round(json_["median_s"] / text["median_s"], 2),
+    }
+
+
 def _compiled() -> None:
     """Byte-compile the package first: with ``PYTHONDONTWRITEBYTECODE`` set (as on some CI
     machines) an edited module would otherwise be compiled again in every timed process,
@@ -320,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         out["text"] = {"lines": N_LINES, **_case("text", *text_files, TEXT_BASELINE, args.runs)}
         out["text"]["json_writer_in_process"] = _json_writers(*text_files, args.runs)
         out["text"]["plot_in_process"] = _plot_writers(*text_files, args.runs)
+        out["text"]["against_itself"] = _against_itself(text_files[0], args.runs)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))
