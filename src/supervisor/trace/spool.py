@@ -36,7 +36,7 @@ class Spool:
         self._ended = False
         self.written = 0
         # The maker holds the GIL nearly all the time; each write returns to wait for it, by
-        # default up to 5 ms a time (measured: 122 MB in 2.4 MB writes took 0.38 s beside a
+        # default up to 5 ms a time (a one-off timing: 122 MB in 2.4 MB writes took 0.38 s beside a
         # busy thread, 0.08 s at 0.5 ms). Restored by close().
         _quick_switch(+1)
         self._thread = threading.Thread(target=self._drain, name="spool", daemon=True)
